@@ -1,0 +1,28 @@
+import js from '@eslint/js'
+import { defineConfig } from 'eslint/config'
+import prettier from 'eslint-config-prettier/flat'
+import jest from 'eslint-plugin-jest'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+export default defineConfig(
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**'] },
+  js.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      globals: globals.node,
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ['*.mjs', '.github/scripts/*.mjs', 'examples/*.mjs', '.ci/*.mjs']
+        },
+        tsconfigRootDir: import.meta.dirname
+      }
+    },
+    rules: { 'no-console': 'error' }
+  },
+  { files: ['**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] },
+  { files: ['packages/sim/**', 'bench/**', '**/*.mjs'], rules: { 'no-console': 'off' } },
+  { files: ['test/**/*.ts'], extends: [jest.configs['flat/recommended']] },
+  prettier
+)

@@ -1,0 +1,16 @@
+import * as core from '@actions/core'
+
+const secrets = new Set<string>()
+
+/** Registers a credential with the runner's log masker and with our own exec guard. */
+export function maskSecret(value: string | undefined): void {
+  if (!value) return
+  secrets.add(value)
+  core.setSecret(value)
+}
+
+/** True when `text` contains any value registered through `maskSecret`. */
+export function containsSecret(text: string): boolean {
+  for (const secret of secrets) if (text.includes(secret)) return true
+  return false
+}

@@ -1,0 +1,37 @@
+import * as core from '@actions/core'
+
+export type SummaryRow = [label: string, value: string]
+
+export interface SummarySection {
+  title: string
+  rows?: SummaryRow[]
+  /** Extra tables, each with a header row. */
+  tables?: { caption?: string; header: string[]; rows: string[][] }[]
+  /** Free markdown appended after the tables. */
+  markdown?: string
+}
+
+export function summaryEnabled(): boolean {
+  return (process.env['SHIPLINE_SUMMARY'] ?? '').toLowerCase() !== 'false' && !!process.env['GITHUB_STEP_SUMMARY']
+}
+
+/** Appends one job-summary section; a no-op when SHIPLINE_SUMMARY=false or outside a runner. */
+export async function writeSummary(section: SummarySection): Promise<void> {
+  if (!summaryEnabled()) return
+  const summary = core.summary.addHeading(section.title, 3)
+  if (section.rows?.length) {
+    summary.addTable([
+      [
+        { data: 'Field', header: true },
+        { data: 'Value', header: true }
+      ],
+      ...section.rows.map(([label, value]) => [label, value])
+    ])
+  }
+  for (const table of section.tables ?? []) {
+    if (table.caption) summary.addRaw(`\n**${table.caption}**\n`, true)
+    summary.addTable([table.header.map((data) => ({ data, header: true })), ...table.rows])
+  }
+  if (section.markdown) summary.addRaw(section.markdown, true)
+  await summary.write()
+}
