@@ -14,7 +14,7 @@ export class InputError extends ActionError {
   readonly input: string
 
   constructor(input: string, problem: string, hint?: string) {
-    super(`input "${input}": ${problem}`, hint)
+    super(`input "${input}"${/^(is|was|must) /.test(problem) ? ' ' : ': '}${problem}`, hint)
     this.name = 'InputError'
     this.input = input
   }

@@ -27,7 +27,9 @@ export const execCommand: Exec = async (command, args, options = {}) => {
   if (args.some((arg) => containsSecret(arg)) || containsSecret(command)) {
     throw new Error(`refusing to run "${command}": a secret would be passed on its command line`)
   }
-  const env = options.env ? { ...(process.env as Record<string, string>), ...options.env } : undefined
+  const env = options.env
+    ? { ...(process.env as Record<string, string>), ...options.env }
+    : undefined
   const result = await getExecOutput(command, args, {
     cwd: options.cwd,
     env,

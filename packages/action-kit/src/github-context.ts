@@ -19,7 +19,12 @@ export interface GitHubContext {
   event: Record<string, unknown>
 }
 
-const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment'])
+const PR_EVENTS = new Set([
+  'pull_request',
+  'pull_request_target',
+  'pull_request_review',
+  'pull_request_review_comment'
+])
 
 /** Reads the runner's GITHUB_* variables and the event payload (never at module load). */
 export function githubContext(env: NodeJS.ProcessEnv = process.env): GitHubContext {

@@ -10,7 +10,12 @@ export function rawInput(name: string): string {
 
 export function requiredInput(name: string, hint?: string): string {
   const value = rawInput(name)
-  if (!value) throw new InputError(name, 'is required but was empty', hint ?? `Set "${name}" in the step's with: block.`)
+  if (!value)
+    throw new InputError(
+      name,
+      'is required but was empty',
+      hint ?? `Set "${name}" in the step's with: block.`
+    )
   return value
 }
 
@@ -38,8 +43,16 @@ export interface IntBounds {
 
 /** A whole number; "0" stays 0 (never coerced to the default). */
 export function intInput(name: string, defaultValue: number, bounds?: IntBounds): number
-export function intInput(name: string, defaultValue: undefined, bounds?: IntBounds): number | undefined
-export function intInput(name: string, defaultValue: number | undefined, bounds: IntBounds = {}): number | undefined {
+export function intInput(
+  name: string,
+  defaultValue: undefined,
+  bounds?: IntBounds
+): number | undefined
+export function intInput(
+  name: string,
+  defaultValue: number | undefined,
+  bounds: IntBounds = {}
+): number | undefined {
   const value = rawInput(name)
   if (value === '') return defaultValue
   return parseBoundedInt(name, value, bounds)
@@ -51,7 +64,12 @@ export function parseBoundedInt(name: string, value: string, bounds: IntBounds =
   if (!Number.isSafeInteger(n)) throw new InputError(name, `"${value}" is too large`)
   const { min, max } = bounds
   if ((min !== undefined && n < min) || (max !== undefined && n > max)) {
-    const range = max === undefined ? `at least ${min}` : min === undefined ? `at most ${max}` : `between ${min} and ${max}`
+    const range =
+      max === undefined
+        ? `at least ${min}`
+        : min === undefined
+          ? `at most ${max}`
+          : `between ${min} and ${max}`
     throw new InputError(name, `expected a number ${range}, got ${n}`)
   }
   return n
@@ -70,7 +88,11 @@ export function parseDuration(name: string, value: string): number {
   return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
 }
 
-export function durationSeconds(name: string, defaultValue: string, bounds: IntBounds = {}): number {
+export function durationSeconds(
+  name: string,
+  defaultValue: string,
+  bounds: IntBounds = {}
+): number {
   const value = rawInput(name)
   const seconds = parseDuration(name, value === '' ? defaultValue : value)
   const { min, max } = bounds
@@ -116,7 +138,11 @@ export function parseKeyValueLines(name: string, text: string): KeyValue[] {
     if (line === '' || line.startsWith('#')) return
     const eq = line.indexOf('=')
     if (eq <= 0) {
-      throw new InputError(name, `line ${index + 1} "${line}" is not KEY=VALUE`, 'Write one KEY=VALUE pair per line.')
+      throw new InputError(
+        name,
+        `line ${index + 1} "${line}" is not KEY=VALUE`,
+        'Write one KEY=VALUE pair per line.'
+      )
     }
     entries.push({ key: line.slice(0, eq).trim(), value: line.slice(eq + 1), line: index + 1 })
   })
@@ -137,8 +163,16 @@ export function parseJsonText(name: string, text: string): unknown {
     const first = errors[0]
     const offset = first?.offset ?? text.length
     const { line, column } = lineColumn(text, offset)
-    const what = first ? printParseErrorCode(first.error) : error instanceof Error ? error.message : 'invalid JSON'
-    throw new InputError(name, `invalid JSON at line ${line}, column ${column}: ${what}`, 'Fix the JSON syntax there.')
+    const what = first
+      ? printParseErrorCode(first.error)
+      : error instanceof Error
+        ? error.message
+        : 'invalid JSON'
+    throw new InputError(
+      name,
+      `invalid JSON at line ${line}, column ${column}: ${what}`,
+      'Fix the JSON syntax there.'
+    )
   }
 }
 
@@ -149,7 +183,11 @@ export function parseYamlText(name: string, text: string): unknown {
   if (first) {
     const pos = first.linePos?.[0]
     const where = pos ? `line ${pos.line}, column ${pos.col}` : 'an unknown position'
-    throw new InputError(name, `invalid YAML at ${where}: ${first.message.split('\n')[0]}`, 'Fix the YAML syntax there.')
+    throw new InputError(
+      name,
+      `invalid YAML at ${where}: ${first.message.split('\n')[0]}`,
+      'Fix the YAML syntax there.'
+    )
   }
   return doc.toJS() as unknown
 }
@@ -165,9 +203,21 @@ export function yamlInput(name: string): unknown {
 }
 
 /** One of a fixed set of values, compared case-insensitively; returns the canonical spelling. */
-export function choiceInput<T extends string>(name: string, choices: readonly T[], defaultValue: T): T
-export function choiceInput<T extends string>(name: string, choices: readonly T[], defaultValue?: undefined): T | undefined
-export function choiceInput<T extends string>(name: string, choices: readonly T[], defaultValue?: T): T | undefined {
+export function choiceInput<T extends string>(
+  name: string,
+  choices: readonly T[],
+  defaultValue: T
+): T
+export function choiceInput<T extends string>(
+  name: string,
+  choices: readonly T[],
+  defaultValue?: undefined
+): T | undefined
+export function choiceInput<T extends string>(
+  name: string,
+  choices: readonly T[],
+  defaultValue?: T
+): T | undefined {
   const value = rawInput(name)
   if (value === '') return defaultValue
   const found = choices.find((choice) => choice.toLowerCase() === value.toLowerCase())
@@ -180,7 +230,17 @@ export function exactlyOneOf<T extends string>(names: readonly T[]): T {
   const set = names.filter((name) => rawInput(name) !== '')
   if (set.length === 1) return set[0] as T
   const list = names.map((n) => `"${n}"`).join(', ')
-  if (set.length === 0) throw new InputError(names[0] as string, `one of ${list} is required`, 'Set exactly one of them.')
+  if (set.length === 0) {
+    const others = names
+      .slice(1)
+      .map((n) => `"${n}"`)
+      .join(' or ')
+    throw new InputError(
+      names[0] as string,
+      `is required (or ${others})`,
+      `Set exactly one of ${list}.`
+    )
+  }
   throw new InputError(set[1] as string, `conflicts with "${set[0]}"`, `Set only one of ${list}.`)
 }
 

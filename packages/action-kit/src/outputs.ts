@@ -1,7 +1,9 @@
 import * as core from '@actions/core'
 
 /** Sets several outputs at once; undefined values are skipped, objects are JSON-encoded. */
-export function setOutputs(outputs: Record<string, string | number | boolean | object | undefined>): void {
+export function setOutputs(
+  outputs: Record<string, string | number | boolean | object | undefined>
+): void {
   for (const [name, value] of Object.entries(outputs)) {
     if (value === undefined) continue
     core.setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value))

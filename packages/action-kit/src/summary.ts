@@ -12,7 +12,10 @@ export interface SummarySection {
 }
 
 export function summaryEnabled(): boolean {
-  return (process.env['SHIPLINE_SUMMARY'] ?? '').toLowerCase() !== 'false' && !!process.env['GITHUB_STEP_SUMMARY']
+  return (
+    (process.env['SHIPLINE_SUMMARY'] ?? '').toLowerCase() !== 'false' &&
+    !!process.env['GITHUB_STEP_SUMMARY']
+  )
 }
 
 /** Appends one job-summary section; a no-op when SHIPLINE_SUMMARY=false or outside a runner. */

@@ -1,0 +1,215 @@
+/**
+ * Runs a bundled action exactly as the GitHub runner does: `node dist/<name>/index.js` with INPUT_* variables and
+ * the runner's file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_STATE) in a temp dir.
+ * Every run is checked for leaked secrets: no value the action registered with ::add-mask:: may appear anywhere else.
+ */
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+export interface RunOptions {
+  inputs?: Record<string, string | undefined>
+  env?: Record<string, string | undefined>
+  /** GitHub event name and payload (written to GITHUB_EVENT_PATH). */
+  event?: { name: string; payload: Record<string, unknown> }
+  /** The workspace (GITHUB_WORKSPACE and the process cwd); a fresh temp dir when omitted. */
+  workspace?: string
+  /** Run the action's post step: pass the result of the main step (its saved state is handed over). */
+  postOf?: RunResult
+  timeoutMs?: number
+  /** Skip the leaked-secret assertion (only for tests of the checker itself). */
+  allowLeaks?: boolean
+}
+
+export interface RunResult {
+  exitCode: number | null
+  stdout: string
+  stderr: string
+  /** stdout + stderr, as the runner's log shows it. */
+  log: string
+  outputs: Record<string, string>
+  summary: string
+  exportedEnv: Record<string, string>
+  state: Record<string, string>
+  /** Values the action registered with ::add-mask::. */
+  secrets: string[]
+  /** The text of each ::error:: / ::warning:: / ::notice:: line. */
+  errors: string[]
+  warnings: string[]
+  notices: string[]
+  dir: string
+  workspace: string
+}
+
+/** Parses the runner's `name<<delimiter` / `name=value` file-command format. */
+export function parseFileCommands(text: string): Record<string, string> {
+  const result: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? ''
+    if (line === '') continue
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
+    if (heredoc) {
+      const [, name, delimiter] = heredoc as unknown as [string, string, string]
+      const value: string[] = []
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '')
+      result[name] = value.join('\n')
+    } else {
+      const eq = line.indexOf('=')
+      if (eq > 0) result[line.slice(0, eq)] = line.slice(eq + 1)
+    }
+  }
+  return result
+}
+
+function unescapeCommandData(value: string): string {
+  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+}
+
+function commandLines(log: string, command: string): string[] {
+  const prefix = `::${command}`
+  return log
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => unescapeCommandData(line.slice(line.indexOf('::', 2) + 2)))
+}
+
+/** Throws when any registered secret appears outside its own ::add-mask:: line. */
+export function assertNoLeakedSecrets(
+  result: Pick<RunResult, 'secrets' | 'stdout' | 'stderr' | 'outputs' | 'summary' | 'exportedEnv'>
+): void {
+  const scrubbedStdout = result.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
+  const places: [string, string][] = [
+    ['log', scrubbedStdout],
+    ['stderr', result.stderr],
+    ['outputs', JSON.stringify(result.outputs)],
+    ['summary', result.summary],
+    ['exported env', JSON.stringify(result.exportedEnv)]
+  ]
+  for (const secret of result.secrets) {
+    if (secret.length < 4) continue
+    for (const [where, text] of places) {
+      if (text.includes(secret)) {
+        throw new Error(
+          `a masked secret (${secret.length} chars, starting "${secret.slice(0, 2)}…") leaked into the ${where}`
+        )
+      }
+    }
+  }
+}
+
+const BASE_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'TZ', 'DOCKER_HOST', 'SYSTEMROOT', 'TMPDIR']
+
+export async function runAction(name: string, options: RunOptions = {}): Promise<RunResult> {
+  const entry = join(REPO_ROOT, 'dist', name, 'index.js')
+  if (!existsSync(entry)) throw new Error(`${entry} does not exist: run "npm run bundle" first`)
+  const dir = options.postOf?.dir ?? mkdtempSync(join(tmpdir(), `shipline-${name}-`))
+  const workspace = options.workspace ?? options.postOf?.workspace ?? join(dir, 'workspace')
+  const runnerTemp = join(dir, 'runner-temp')
+  mkdirSync(workspace, { recursive: true })
+  mkdirSync(runnerTemp, { recursive: true })
+  const phase = options.postOf ? 'post' : 'main'
+  const files = {
+    GITHUB_OUTPUT: join(dir, `output-${phase}`),
+    GITHUB_STEP_SUMMARY: join(dir, `summary-${phase}`),
+    GITHUB_ENV: join(dir, `env-${phase}`),
+    GITHUB_STATE: join(dir, `state-${phase}`),
+    GITHUB_PATH: join(dir, `path-${phase}`)
+  }
+  for (const file of Object.values(files)) writeFileSync(file, '')
+  const eventPath = join(dir, 'event.json')
+  if (!existsSync(eventPath)) writeFileSync(eventPath, JSON.stringify(options.event?.payload ?? {}))
+
+  const env: Record<string, string> = {}
+  for (const key of BASE_ENV_KEYS)
+    if (process.env[key] !== undefined) env[key] = process.env[key] as string
+  Object.assign(env, {
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    RUNNER_TEMP: runnerTemp,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
+    GITHUB_REPOSITORY: 'acme/shop',
+    GITHUB_REPOSITORY_OWNER: 'acme',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_WORKFLOW: 'deploy',
+    GITHUB_JOB: 'build',
+    GITHUB_ACTION: name,
+    GITHUB_EVENT_NAME: options.event?.name ?? 'push',
+    GITHUB_EVENT_PATH: eventPath,
+    ...files
+  })
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  for (const [input, value] of Object.entries(options.inputs ?? {})) {
+    if (value !== undefined) env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value
+  }
+  if (options.postOf) {
+    for (const [key, value] of Object.entries(options.postOf.state)) env[`STATE_${key}`] = value
+  }
+
+  const child = spawn(process.execPath, [entry], {
+    cwd: workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const timeoutMs = options.timeoutMs ?? 120_000
+  const exitCode = await new Promise<number | null>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${name} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`))
+    }, timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolvePromise(code)
+    })
+  })
+
+  const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '')
+  const log = stdout + stderr
+  const result: RunResult = {
+    exitCode,
+    stdout,
+    stderr,
+    log,
+    outputs: parseFileCommands(read(files.GITHUB_OUTPUT)),
+    summary: read(files.GITHUB_STEP_SUMMARY),
+    exportedEnv: parseFileCommands(read(files.GITHUB_ENV)),
+    state: { ...(options.postOf?.state ?? {}), ...parseFileCommands(read(files.GITHUB_STATE)) },
+    secrets: [...(options.postOf?.secrets ?? []), ...commandLines(stdout, 'add-mask')],
+    errors: commandLines(log, 'error'),
+    warnings: commandLines(log, 'warning'),
+    notices: commandLines(log, 'notice'),
+    dir,
+    workspace
+  }
+  if (!options.allowLeaks) assertNoLeakedSecrets(result)
+  return result
+}
+
+/** A unique name for resources created by one test (repositories, families…). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`
+}
