@@ -17,7 +17,8 @@ export interface ImageReference {
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
 const TAG = /^[\w][\w.-]{0,127}$/
 const DIGEST = /^sha256:[a-f0-9]{64}$/
-const HOST = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/
+const HOST =
+  /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/
 
 export class ImageReferenceError extends Error {
   constructor(reference: string, problem: string) {
@@ -45,7 +46,11 @@ export function parseImageReference(reference: string): ImageReference {
   if (at >= 0) {
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
-    if (!DIGEST.test(digest)) throw new ImageReferenceError(reference, `digest "${digest}" is not sha256:<64 lowercase hex>`)
+    if (!DIGEST.test(digest))
+      throw new ImageReferenceError(
+        reference,
+        `digest "${digest}" is not sha256:<64 lowercase hex>`
+      )
   }
 
   let registry: string | undefined
@@ -53,7 +58,8 @@ export function parseImageReference(reference: string): ImageReference {
   if (slash > 0) {
     const first = rest.slice(0, slash)
     if (first.includes('.') || first.includes(':') || first === 'localhost') {
-      if (!HOST.test(first)) throw new ImageReferenceError(reference, `registry "${first}" is not a valid host[:port]`)
+      if (!HOST.test(first))
+        throw new ImageReferenceError(reference, `registry "${first}" is not a valid host[:port]`)
       registry = first
       rest = rest.slice(slash + 1)
     }
@@ -64,16 +70,24 @@ export function parseImageReference(reference: string): ImageReference {
   if (colon >= 0) {
     tag = rest.slice(colon + 1)
     rest = rest.slice(0, colon)
-    if (!TAG.test(tag)) throw new ImageReferenceError(reference, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`)
+    if (!TAG.test(tag))
+      throw new ImageReferenceError(
+        reference,
+        `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`
+      )
   }
 
   if (rest === '') throw new ImageReferenceError(reference, 'the repository name is missing')
   for (const component of rest.split('/')) {
     if (!COMPONENT.test(component)) {
-      throw new ImageReferenceError(reference, `repository path component "${component}" must be lowercase letters, digits and separators (. _ __ -)`)
+      throw new ImageReferenceError(
+        reference,
+        `repository path component "${component}" must be lowercase letters, digits and separators (. _ __ -)`
+      )
     }
   }
-  if (rest.length > 255) throw new ImageReferenceError(reference, 'the repository name is longer than 255 characters')
+  if (rest.length > 255)
+    throw new ImageReferenceError(reference, 'the repository name is longer than 255 characters')
   return { registry, repository: rest, tag, digest }
 }
 
@@ -93,9 +107,12 @@ export function withDigest(ref: ImageReference, digest: string): string {
 }
 
 /** ECR private registry hosts: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn] (and the dual-stack form). */
-const ECR_HOST = /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.(?:on\.aws|amazonaws\.com(?:\.cn)?)$/
+const ECR_HOST =
+  /^(\d{12})\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\.(?:on\.aws|amazonaws\.com(?:\.cn)?)$/
 
-export function parseEcrRegistry(registry: string | undefined): { accountId: string; region: string } | undefined {
+export function parseEcrRegistry(
+  registry: string | undefined
+): { accountId: string; region: string } | undefined {
   const match = registry ? ECR_HOST.exec(registry) : null
   return match ? { accountId: match[1] as string, region: match[2] as string } : undefined
 }
