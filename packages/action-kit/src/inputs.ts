@@ -181,8 +181,8 @@ export function parseYamlText(name: string, text: string): unknown {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
   const first = doc.errors[0]
   if (first) {
-    const pos = first.linePos?.[0]
-    const where = pos ? `line ${pos.line}, column ${pos.col}` : 'an unknown position'
+    const { line, column } = lineColumn(text, first.pos[0])
+    const where = `line ${line}, column ${column}`
     throw new InputError(
       name,
       `invalid YAML at ${where}: ${first.message.split('\n')[0]}`,
