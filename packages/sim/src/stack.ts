@@ -1,0 +1,168 @@
+import { SimClock } from './core/clock.js'
+import { CredentialStore } from './core/iam.js'
+import { SimServer, type RequestLogEntry } from './core/server.js'
+import type { RegistryView, ServiceModule } from './core/types.js'
+import { OidcIssuer } from './oidc.js'
+import { createStsService, type StsService } from './services/sts.js'
+
+export interface StackOptions {
+  /** Simulated-clock speed (default 1). */
+  speed?: number
+  /** Lifetime of STS credentials in simulated seconds (default: the requested DurationSeconds). */
+  credentialTtlSeconds?: number
+  /** Start the OCI registry + ECR proxy (default true). Tests that need none start faster. */
+  registry?: boolean
+  accountId?: string
+  region?: string
+  /** Port of the AWS endpoint (default: a free one). */
+  port?: number
+}
+
+export interface SimStack {
+  /** AWS endpoint for every service: `http://127.0.0.1:<port>`. */
+  endpoint: string
+  /** `127.0.0.1:<port>` of the ECR registry proxy ('' when the registry is off). */
+  registryHost: string
+  region: string
+  accountId: string
+  /** The ready-made role: trusts `repo:*`, every action allowed. */
+  roleArn: string
+  /** Environment that points the AWS SDK, @actions/core getIDToken() and our actions at the stack. */
+  env: Record<string, string>
+  clock: SimClock
+  server: SimServer
+  oidc: OidcIssuer
+  sts: StsService
+  registry: RegistryView
+  admin: {
+    get<T = unknown>(path: string): Promise<T>
+    post<T = unknown>(path: string, body?: unknown): Promise<T>
+    delete<T = unknown>(path: string): Promise<T>
+  }
+  requestLog(filter?: {
+    service?: string
+    operation?: string
+    kind?: string
+    sinceId?: number
+  }): RequestLogEntry[]
+  stop(): Promise<void>
+}
+
+/** A RegistryView that knows no images (registry off). */
+const emptyRegistry = (host: string): RegistryView => ({
+  host,
+  resolve: () => Promise.resolve(undefined),
+  labels: () => Promise.resolve(undefined)
+})
+
+export async function startStack(options: StackOptions = {}): Promise<SimStack> {
+  const accountId = options.accountId ?? '123456789012'
+  const region = options.region ?? 'us-east-1'
+  const clock = new SimClock({ speed: options.speed ?? 1 })
+  const credentials = new CredentialStore()
+  const server = new SimServer({ clock, accountId, region, credentials })
+  const cleanups: Array<() => Promise<void> | void> = []
+  try {
+    await server.start(options.port ?? 0)
+    cleanups.push(() => server.close())
+
+    const oidc = new OidcIssuer(clock)
+    oidc.mount(server)
+    const sts = createStsService({
+      clock,
+      accountId,
+      credentials,
+      credentialTtlSeconds: options.credentialTtlSeconds
+    })
+    sts.addProvider({
+      url: oidc.issuer,
+      clientIds: ['sts.amazonaws.com'],
+      jwks: () => oidc.jwks(),
+      isRevoked: (jti) => oidc.isRevoked(jti)
+    })
+    const roleArn = `arn:aws:iam::${accountId}:role/shipline-sim`
+    sts.addRole({
+      roleArn,
+      trust: { sub: ['repo:*'], aud: 'sts.amazonaws.com' },
+      maxSessionDuration: 43200
+    })
+    server.register(sts)
+
+    const bootstrap = credentials.issue({
+      accountId,
+      arn: `arn:aws:iam::${accountId}:user/shipline-sim-bootstrap`,
+      userId: 'AIDASHIPLINESIMBOOT'
+    })
+
+    let registry: RegistryView = emptyRegistry('')
+    // REGISTRY+ECR: started below when options.registry !== false.
+
+    const modules: ServiceModule[] = []
+    // ---- SIM-2: register the ECS / CodeDeploy / EKS models here, e.g.
+    //   const ecs = createEcsService({ clock, registry, accountId, region }); modules.push(ecs)
+    //   modules.push(createCodeDeployService({ clock, registry, accountId, region, ecs }))
+    //   modules.push(createEksService({ clock, registry, accountId, region }))
+    // ---- end SIM-2
+    for (const m of modules) server.register(m)
+
+    const endpoint = server.url
+    const registryHost = registry.host
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: bootstrap.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: bootstrap.secretAccessKey,
+      ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+      SHIPLINE_SIM_ROLE_ARN: roleArn,
+      SHIPLINE_SIM_REGISTRY: registryHost,
+      SHIPLINE_SIM_ADMIN_URL: `${endpoint}/_sim`
+    }
+
+    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const res = await fetch(
+        `${endpoint}/_sim/${path.replace(/^\/+/, '').replace(/^_sim\//, '')}`,
+        {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body)
+        }
+      )
+      const text = await res.text()
+      const parsed = text ? (JSON.parse(text) as unknown) : undefined
+      if (!res.ok) throw new Error(`admin ${method} ${path} → ${res.status}: ${text}`)
+      return parsed as T
+    }
+
+    let stopped = false
+    return {
+      endpoint,
+      registryHost,
+      region,
+      accountId,
+      roleArn,
+      env,
+      clock,
+      server,
+      oidc,
+      sts,
+      registry,
+      admin: {
+        get: (path) => call('GET', path),
+        post: (path, body) => call('POST', path, body ?? {}),
+        delete: (path) => call('DELETE', path)
+      },
+      requestLog: (filter) => server.requestLog(filter),
+      stop: async () => {
+        if (stopped) return
+        stopped = true
+        clock.wakeAll()
+        for (const c of cleanups.reverse()) await c()
+      }
+    }
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c()
+    throw err
+  }
+}
