@@ -50,7 +50,10 @@ export function getAwsAuthInputs(
   const audience = optionalInput('audience') ?? AWS_AUTH_DEFAULTS.audience
   const explicitSession = optionalInput('role-session-name')
   if (explicitSession !== undefined) validateSessionName(explicitSession)
-  const roleChaining = booleanInput('role-chaining', (AWS_AUTH_DEFAULTS['role-chaining'] as string) === 'true')
+  const roleChaining = booleanInput(
+    'role-chaining',
+    (AWS_AUTH_DEFAULTS['role-chaining'] as string) === 'true'
+  )
   const roleDurationSeconds = intInput(
     'role-duration-seconds',
     Number(AWS_AUTH_DEFAULTS['role-duration-seconds']),

@@ -9,7 +9,8 @@ export interface AwsClientConfig {
   region: string
   /** Absent: the client resolves the SDK's default credential chain itself. */
   credentials?: AwsCredentialIdentityProvider
-  retryMode: 'adaptive'
+  /** 'adaptive' for every client; 'standard' only where Shipline retries itself (maxAttempts 1). */
+  retryMode: 'adaptive' | 'standard'
   maxAttempts: number
   customUserAgent: string
 }

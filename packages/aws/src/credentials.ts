@@ -60,31 +60,43 @@ export function getCredentials(
   const roleArn = auth.roleToAssume
   const d = resolveDeps(deps)
   let sts: STSClient | undefined
-  // maxAttempts 1: retries are ours (classified, with an injectable sleep), so a denial is exactly one STS call.
+  // One attempt per send: retries are ours (classified, injectable sleep), so a denial is exactly one STS call;
+  // 'standard' because the adaptive rate limiter would add its own real-time delays between our attempts.
   const client = (): STSClient =>
-    (sts ??= makeClient(STSClient, { ...clientConfig(auth), maxAttempts: 1 }))
+    (sts ??= makeClient(STSClient, {
+      ...clientConfig(auth),
+      retryMode: 'standard',
+      maxAttempts: 1
+    }))
   const assume = auth.roleChaining
     ? () => assumeRoleChained(client(), roleArn, auth, d)
     : () => assumeRoleWithOidc(client(), roleArn, auth, d)
   return refreshingProvider(assume, d.now)
 }
 
-/** Memoizes `fetch` until `marginMs` before the credentials' expiration; concurrent callers share one fetch. */
+/**
+ * Memoizes `fetch` until `marginMs` before the credentials' expiration (at most half their lifetime, so short-lived
+ * credentials are still reused rather than re-fetched on every call); concurrent callers share one fetch.
+ */
 export function refreshingProvider(
   fetch: () => Promise<AwsCredentialIdentity>,
   now: () => number = Date.now,
   marginMs = CREDENTIAL_REFRESH_MARGIN_MS
 ): AwsCredentialIdentityProvider {
-  let current: AwsCredentialIdentity | undefined
+  let current: { credentials: AwsCredentialIdentity; refreshAt: number } | undefined
   let pending: Promise<AwsCredentialIdentity> | undefined
   return async () => {
-    if (current && (!current.expiration || current.expiration.getTime() - now() > marginMs))
-      return current
-    pending ??= fetch()
-      .then((credentials) => (current = credentials))
-      .finally(() => {
-        pending = undefined
-      })
+    if (current && now() < current.refreshAt) return current.credentials
+    pending ??= (async () => {
+      const fetchedAt = now()
+      const credentials = await fetch()
+      const expiresAt = credentials.expiration?.getTime() ?? Infinity
+      const margin = Math.min(marginMs, Math.max(0, (expiresAt - fetchedAt) / 2))
+      current = { credentials, refreshAt: expiresAt - margin }
+      return credentials
+    })().finally(() => {
+      pending = undefined
+    })
     return pending
   }
 }
@@ -266,9 +278,8 @@ function oidcError(
   const message = errorMessage(error)
   const what = `STS AssumeRoleWithWebIdentity into ${roleArn} failed: ${code}: ${message.replace(/\.$/, '')}`
   if (DENIED.has(code)) {
-    const expired = /Expired/i.test(code)
-    const lead = expired
-      ? 'The GitHub OIDC token had expired when STS checked it; re-run the job'
+    const lead = /Expired/i.test(code)
+      ? `The GitHub OIDC token (${describeClaims(claims)}) had expired when STS checked it; re-run the job, and check the runner's clock`
       : `The role's trust policy does not admit this GitHub OIDC token (${describeClaims(claims)})`
     return new ActionError(
       what,

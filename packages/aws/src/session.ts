@@ -58,7 +58,7 @@ export async function getCallerIdentity(
   config: AwsClientConfig,
   options: { assumed?: boolean; deps?: CredentialDeps; maxAttempts?: number } = {}
 ): Promise<CallerIdentity> {
-  const sts = makeClient(STSClient, { ...config, maxAttempts: 1 })
+  const sts = makeClient(STSClient, { ...config, retryMode: 'standard', maxAttempts: 1 })
   const deps = options.deps ?? {}
   try {
     const out = await withRetries(() => sts.send(new GetCallerIdentityCommand({})), {
