@@ -1,9 +1,254 @@
-import { ActionError, runAction } from '@shipline/action-kit'
-import { getInputs } from './inputs.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as core from '@actions/core'
+import { ECRClient } from '@aws-sdk/client-ecr'
+import {
+  ActionError,
+  type Exec,
+  execCommand,
+  githubContext,
+  runAction,
+  setOutputs,
+  withGroup,
+  writeSummary
+} from '@shipline/action-kit'
+import {
+  type AwsAuthInputs,
+  createAwsClients,
+  createDockerConfigDir,
+  describeImage,
+  type Docker,
+  dockerLogout,
+  ensureRepository,
+  type Fetcher,
+  parseEcrRegistry,
+  removeDir
+} from '@shipline/aws'
+import { ACTION_NAME, getInputs } from './inputs.js'
+import { commitTime, ociLabels, workspaceHead } from './labels.js'
+import { buildAndPush, type ImageResult, promote, tagExisting } from './publish.js'
+import { allTags, commitTags } from './tags.js'
 
-export async function run(): Promise<void> {
-  await runAction('build-tag-push', async () => {
-    getInputs()
-    throw new ActionError('build-tag-push is not implemented yet', 'Nothing was changed.')
+export interface Deps {
+  exec: Exec
+  /** An ECR client authenticated from the shared auth inputs (OIDC or the default chain). */
+  ecr: (auth: AwsAuthInputs) => Promise<ECRClient>
+  fetch: Fetcher
+  now: () => number
+  env: NodeJS.ProcessEnv
+}
+
+export function defaultDeps(): Deps {
+  return {
+    exec: execCommand,
+    ecr: async (auth) => (await createAwsClients(auth)).client(ECRClient),
+    fetch: (url) => fetch(url),
+    now: () => Date.now(),
+    env: process.env
+  }
+}
+
+const ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  s390x: 's390x',
+  ppc64: 'ppc64le'
+}
+
+export async function run(deps: Deps = defaultDeps()): Promise<void> {
+  if (core.getState('phase') === 'main') {
+    await runAction(ACTION_NAME, () => post(deps))
+    return
+  }
+  core.saveState('phase', 'main')
+  await runAction(ACTION_NAME, () => main(deps))
+}
+
+/** Post step: log out and delete the private docker config (it holds the ECR token). */
+async function post(deps: Deps): Promise<void> {
+  const configDir = core.getState('docker-config')
+  if (!configDir) return
+  const registry = core.getState('registry')
+  if (registry) await dockerLogout({ exec: deps.exec, configDir }, registry)
+  removeDir(configDir)
+  core.info('Removed the private Docker login')
+}
+
+async function main(deps: Deps): Promise<void> {
+  const inputs = getInputs(deps.env)
+  const gh = githubContext(deps.env)
+  const promoting = inputs.sourceImage !== undefined
+  if (!promoting && !/^[0-9a-f]{40}$/.test(gh.commitSha)) {
+    throw new ActionError(
+      `The commit SHA "${gh.commitSha}" is not a 40-character git SHA`,
+      'Run this action in a GitHub Actions job (GITHUB_SHA, or the pull_request head SHA, names the commit to tag)'
+    )
+  }
+  const commit = promoting ? undefined : commitTags(gh.commitSha, inputs.shortShaLength)
+  const tags = allTags(commit, inputs.extraTags)
+
+  const ecr = await deps.ecr(inputs.auth)
+  const repo = await withGroup(`Repository ${inputs.repository}`, () =>
+    ensureRepository(ecr, {
+      repositoryName: inputs.repository,
+      registryId: inputs.registryId,
+      create: inputs.createRepository,
+      settings: {
+        imageTagMutability: inputs.imageTagMutability,
+        scanOnPush: inputs.scanOnPush,
+        encryptionType: inputs.encryption,
+        kmsKey: inputs.kmsKey
+      },
+      lifecyclePolicy: inputs.lifecyclePolicy
+    })
+  )
+  core.info(
+    `${repo.created ? 'Created' : 'Using'} ${repo.repositoryUri} (${repo.imageTagMutability})`
+  )
+  for (const difference of repo.differences) {
+    core.warning(
+      `Repository ${repo.repositoryName}: ${difference}. Shipline never changes an existing repository; update it yourself or align the inputs.`
+    )
+  }
+  const ctx = { ecr, repo, fetch: deps.fetch, now: deps.now }
+
+  let result: ImageResult
+  let mode: 'built' | 'reused' | 'promoted'
+  if (inputs.sourceImage) {
+    result = await withGroup(`Promote ${inputs.sourceImage.text}`, () =>
+      promote(ctx, inputs.sourceImage!, tags)
+    )
+    mode = 'promoted'
+  } else {
+    const commitTag = commit!.full
+    const existing = await describeImage(
+      ecr,
+      { repositoryName: repo.repositoryName, registryId: repo.registryId },
+      { imageTag: commitTag }
+    )
+    if (existing?.imageDigest) {
+      core.info(
+        `${repo.repositoryName}:${commitTag} already exists (${existing.imageDigest}): skipping the build`
+      )
+      result = await tagExisting(ctx, existing, tags)
+      mode = 'reused'
+    } else {
+      const head = await workspaceHead(deps.exec, gh.workspace)
+      if (head && head !== gh.commitSha) {
+        core.warning(
+          `The workspace is checked out at ${head}, but the image is tagged ${gh.commitSha}. On pull_request events check out the head commit (actions/checkout with ref: \${{ github.event.pull_request.head.sha }}) so the image matches its tag.`
+        )
+      }
+      const created = await commitTime(deps.exec, gh.workspace, gh.commitSha, deps.env)
+      if (created.source === 'none') {
+        core.notice(
+          'org.opencontainers.image.created is omitted: the workspace is not a git checkout containing the commit and SOURCE_DATE_EPOCH is unset.'
+        )
+      }
+      const labels = ociLabels(
+        {
+          serverUrl: gh.serverUrl,
+          repository: gh.repository,
+          revision: gh.commitSha,
+          version: inputs.extraTags.find((t) => t !== 'latest') ?? commit!.short,
+          created: created.created
+        },
+        inputs.build.labels
+      )
+      const runnerTemp = deps.env['RUNNER_TEMP'] || join(gh.workspace, '.shipline-tmp')
+      const configDir = createDockerConfigDir(runnerTemp)
+      core.saveState('docker-config', configDir)
+      const docker: Docker = { exec: deps.exec, configDir }
+      result = await buildAndPush(
+        {
+          ...ctx,
+          exec: deps.exec,
+          docker,
+          runnerTemp,
+          hostPlatform: `linux/${ARCH[process.arch] ?? process.arch}`,
+          allowRoot: inputs.allowRoot,
+          commitTag
+        },
+        inputs.build,
+        labels,
+        tags
+      )
+      mode = 'built'
+    }
+  }
+
+  const uriTag = commit?.short ?? tags.find((t) => t !== 'latest') ?? (tags[0] as string)
+  const imageUri = `${repo.repositoryUri}:${uriTag}`
+  const imageRef = `${repo.repositoryUri}@${result.digest}`
+  setOutputs({
+    'image-uri': imageUri,
+    'image-digest': result.digest,
+    'image-ref': imageRef,
+    tags: result.tags,
+    registry: repo.registry,
+    'repository-uri': repo.repositoryUri,
+    built: mode === 'built',
+    'platform-digests': result.platformDigests
   })
+  if (inputs.codepipelineArtifacts) {
+    mkdirSync(inputs.codepipelineArtifacts, { recursive: true })
+    writeFileSync(
+      join(inputs.codepipelineArtifacts, 'imagedefinitions.json'),
+      JSON.stringify([{ name: inputs.containerName, imageUri: imageRef }], null, 2) + '\n'
+    )
+    writeFileSync(
+      join(inputs.codepipelineArtifacts, 'imageDetail.json'),
+      JSON.stringify({ ImageURI: imageRef }, null, 2) + '\n'
+    )
+  }
+  core.info(
+    `${mode === 'built' ? 'Pushed' : mode === 'reused' ? 'Reused' : 'Promoted'} ${imageRef} as ${result.tags.join(', ')}`
+  )
+  await writeSummary({
+    title: `build-tag-push: ${repo.repositoryName}`,
+    rows: [
+      ['Repository', repo.repositoryUri],
+      ['Tags', result.tags.map((t) => `\`${t}\``).join(' ')],
+      ['Digest', `\`${result.digest}\``],
+      ['Size', formatSize(result.sizeBytes)],
+      [
+        'Result',
+        mode === 'built'
+          ? 'built and pushed'
+          : mode === 'reused'
+            ? 'reused (this commit was already built)'
+            : `promoted from ${inputs.sourceImage?.text ?? ''}`
+      ],
+      ['Build time', result.buildSeconds === undefined ? '-' : `${result.buildSeconds}s`],
+      ['Image', consoleLink(repo, result.digest, inputs.auth.region)],
+      ...Object.entries(result.platformDigests).map(([p, d]): [string, string] => [
+        `Platform ${p}`,
+        `\`${d}\``
+      ])
+    ]
+  })
+}
+
+function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined) return '-'
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+}
+
+/** The ECR console page of the image; for a registry that is not ECR (the local stack), just the URI. */
+export function consoleLink(
+  repo: { registry: string; registryId: string; repositoryName: string; repositoryUri: string },
+  digest: string,
+  fallbackRegion: string
+): string {
+  const ecr = parseEcrRegistry(repo.registry)
+  if (!ecr) return `\`${repo.repositoryUri}@${digest}\``
+  const region = ecr.region || fallbackRegion
+  const host = repo.registry.endsWith('.cn')
+    ? `${region}.console.amazonaws.cn`
+    : `${region}.console.aws.amazon.com`
+  const url = `https://${host}/ecr/repositories/private/${repo.registryId}/${repo.repositoryName}/_/image/${digest}/details?region=${region}`
+  return `[${repo.repositoryName}@${digest.slice(0, 19)}…](${url})`
 }

@@ -1,0 +1,281 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as core from '@actions/core'
+import type { ECRClient, ImageDetail } from '@aws-sdk/client-ecr'
+import { ActionError, type Exec, withGroup } from '@shipline/action-kit'
+import {
+  type Builder,
+  buildFailure,
+  buildxArgs,
+  describeImage,
+  detectBuilder,
+  type Docker,
+  dockerLogin,
+  dockerPush,
+  dockerRun,
+  ecrCacheRefs,
+  engineBuildArgs,
+  type Fetcher,
+  getEcrLogin,
+  getImageConfigs,
+  getImageManifest,
+  type ImageManifest,
+  inspectLocalImage,
+  isImageIndex,
+  isRootUser,
+  parseBuildxMetadata,
+  platformManifests,
+  putImageTags,
+  removeDir,
+  type RepoRef,
+  type RepositoryInfo,
+  writeSecretFiles
+} from '@shipline/aws'
+import type { BuildInputs, SourceImage } from './inputs.js'
+
+export interface ImageResult {
+  digest: string
+  mediaType: string
+  /** Every tag now on the image, in output order. */
+  tags: string[]
+  /** Tags this run added with PutImage or docker push. */
+  added: string[]
+  platformDigests: Record<string, string>
+  sizeBytes: number | undefined
+  buildSeconds: number | undefined
+}
+
+export interface PublishContext {
+  ecr: ECRClient
+  repo: RepositoryInfo
+  fetch: Fetcher
+  now: () => number
+}
+
+function ref(repo: RepositoryInfo): RepoRef {
+  return { repositoryName: repo.repositoryName, registryId: repo.registryId }
+}
+
+function platformDigestsOf(manifest: ImageManifest): Record<string, string> {
+  if (!isImageIndex(manifest.mediaType)) return {}
+  return Object.fromEntries(platformManifests(manifest.manifest).map((m) => [m.platform, m.digest]))
+}
+
+/** Adds the missing tags to an image that is already in the repository (PutImage, no pull). */
+export async function tagExisting(
+  ctx: PublishContext,
+  detail: ImageDetail,
+  tags: string[]
+): Promise<ImageResult> {
+  const digest = detail.imageDigest as string
+  const manifest = await getImageManifest(ctx.ecr, ref(ctx.repo), { imageDigest: digest })
+  const missing = tags.filter((t) => !(detail.imageTags ?? []).includes(t))
+  const result = await putImageTags(ctx.ecr, ref(ctx.repo), manifest, missing)
+  return {
+    digest,
+    mediaType: manifest.mediaType,
+    tags,
+    added: result.added,
+    platformDigests: platformDigestsOf(manifest),
+    sizeBytes: detail.imageSizeInBytes,
+    buildSeconds: undefined
+  }
+}
+
+/** Promote: BatchGetImage from the source, PutImage into the target. Nothing is pulled or pushed. */
+export async function promote(
+  ctx: PublishContext,
+  source: SourceImage,
+  tags: string[]
+): Promise<ImageResult> {
+  const sourceRepo: RepoRef = {
+    repositoryName: source.repositoryName,
+    registryId: source.registryId ?? ctx.repo.registryId
+  }
+  const manifest = await getImageManifest(
+    ctx.ecr,
+    sourceRepo,
+    source.digest ? { imageDigest: source.digest } : { imageTag: source.tag }
+  )
+  if (source.digest && manifest.digest !== source.digest) {
+    throw new ActionError(
+      `ECR returned ${manifest.digest} for ${source.text}`,
+      'Check "source-image"'
+    )
+  }
+  const result = await putImageTags(ctx.ecr, ref(ctx.repo), manifest, tags)
+  const detail = await describeImage(ctx.ecr, ref(ctx.repo), { imageDigest: manifest.digest })
+  return {
+    digest: manifest.digest,
+    mediaType: manifest.mediaType,
+    tags,
+    added: result.added,
+    platformDigests: platformDigestsOf(manifest),
+    sizeBytes: detail?.imageSizeInBytes,
+    buildSeconds: undefined
+  }
+}
+
+export interface BuildContext extends PublishContext {
+  exec: Exec
+  docker: Docker
+  runnerTemp: string
+  hostPlatform: string
+  allowRoot: boolean
+  /** The commit tag that identifies this build (the full SHA). */
+  commitTag: string
+}
+
+function rootMessage(user: string, where: string): string {
+  return `${where} runs as root (its config User is ${user ? `"${user}"` : 'empty'})`
+}
+
+const ROOT_HINT =
+  'Add a non-root user to the final stage of the Dockerfile, e.g. "USER 65532:65532" (or RUN adduser … then USER app), ' +
+  'so that a container escape does not start as root; set "allow-root: true" only if the image must run as root'
+
+function checkUser(user: string, where: string, allowRoot: boolean): void {
+  if (!isRootUser(user)) return
+  if (!allowRoot) throw new ActionError(rootMessage(user, where), ROOT_HINT)
+  core.warning(`${rootMessage(user, where)}; allowed because "allow-root" is true. ${ROOT_HINT}.`)
+}
+
+/** Refuses inputs the engine builder cannot honour (never silently ignored). */
+export function checkEngineSupport(
+  build: BuildInputs,
+  builder: Extract<Builder, { kind: 'engine' }>,
+  hostPlatform: string
+): void {
+  const needBuildx = (what: string, input: string): never => {
+    throw new ActionError(
+      `"${input}" needs docker buildx (${what}), which this runner does not have (docker ${builder.clientVersion} without the buildx plugin)`,
+      'Run on a GitHub-hosted runner or add docker/setup-buildx-action before this step, or remove the input'
+    )
+  }
+  const others = build.platforms.filter((p) => p !== hostPlatform)
+  if (others.length) needBuildx(`building ${others.join(', ')} on ${hostPlatform}`, 'platforms')
+  if (build.provenance !== false) needBuildx('provenance attestations', 'provenance')
+  if (build.sbom !== false) needBuildx('SBOM attestations', 'sbom')
+  if (build.cacheTo.length) needBuildx('cache export', 'cache-to')
+  if (build.secrets.length && !builder.buildkit) needBuildx('BuildKit secrets', 'secrets')
+  const fromRefs = build.cacheFrom.filter(
+    (c) => c.includes('type=') && !c.startsWith('type=registry')
+  )
+  if (fromRefs.length) needBuildx('cache backends other than registry images', 'cache-from')
+  if (build.ecrCache) {
+    core.warning(
+      '"ecr-cache: true" is ignored: the engine builder cannot export a registry cache without buildx. Add docker/setup-buildx-action to use it.'
+    )
+  }
+}
+
+/** Builds, checks the non-root rule, pushes by the registry, tags with PutImage. */
+export async function buildAndPush(
+  ctx: BuildContext,
+  build: BuildInputs,
+  labels: Record<string, string>,
+  tags: string[]
+): Promise<ImageResult> {
+  const repo = ctx.repo
+  const login = await withGroup('Log in to ECR', async () => {
+    const creds = await getEcrLogin(ctx.ecr, repo.registryId)
+    if (creds.registry !== repo.registry) {
+      core.info(
+        `ECR proxy endpoint ${creds.registry} differs from the repository host ${repo.registry}; logging in to both`
+      )
+    }
+    await dockerLogin(ctx.docker, creds)
+    if (creds.registry !== repo.registry)
+      await dockerLogin(ctx.docker, { ...creds, registry: repo.registry })
+    core.saveState('registry', repo.registry)
+    return creds
+  })
+  void login
+  const builder = await detectBuilder(ctx.docker)
+  const secretsDir = build.secrets.length
+    ? mkdtempSync(join(ctx.runnerTemp, 'shipline-secrets-'))
+    : undefined
+  const started = ctx.now()
+  try {
+    const secretFiles = secretsDir ? writeSecretFiles(secretsDir, build.secrets) : []
+    const cache = ecrCacheRefs(repo.repositoryUri)
+    const spec = {
+      context: build.context,
+      dockerfile: build.dockerfile,
+      buildArgs: build.buildArgs,
+      labels,
+      target: build.target,
+      platforms: build.platforms,
+      secretFiles,
+      cacheFrom: [...build.cacheFrom, ...(build.ecrCache ? [cache.from] : [])],
+      cacheTo: [...build.cacheTo, ...(build.ecrCache ? [cache.to] : [])]
+    }
+    let digest: string
+    if (builder.kind === 'buildx') {
+      const workDir = mkdtempSync(join(ctx.runnerTemp, 'shipline-buildx-'))
+      const metadataFile = join(workDir, 'metadata.json')
+      const args = buildxArgs({
+        ...spec,
+        repositoryUri: repo.repositoryUri,
+        metadataFile,
+        provenance: build.provenance,
+        sbom: build.sbom
+      })
+      const result = await withGroup(`Build and push with buildx ${builder.version}`, () =>
+        dockerRun(ctx.docker, args, { env: { BUILDX_METADATA_WARNINGS: 'true' } })
+      )
+      if (result.exitCode !== 0) throw buildFailure('docker buildx build', result)
+      const metadata = parseBuildxMetadata(readFileSync(metadataFile, 'utf8'))
+      removeDir(workDir)
+      digest = metadata.digest
+      const configs = await getImageConfigs(ctx.ecr, ref(repo), digest, ctx.fetch)
+      for (const config of configs) {
+        checkUser(
+          config.user,
+          `The image ${repo.repositoryUri}@${config.digest}${config.platform ? ` (${config.platform})` : ''}`,
+          ctx.allowRoot
+        )
+      }
+    } else {
+      checkEngineSupport(build, builder, ctx.hostPlatform)
+      if (build.ecrCache) spec.cacheFrom = build.cacheFrom
+      spec.cacheTo = []
+      const localRef = `${repo.repositoryUri}:${ctx.commitTag}`
+      const { args, env } = engineBuildArgs(spec, builder, localRef)
+      const result = await withGroup(
+        `Build with the engine's ${builder.buildkit ? 'BuildKit' : 'classic'} builder (no buildx)`,
+        () => dockerRun(ctx.docker, args, { env })
+      )
+      if (result.exitCode !== 0) throw buildFailure('docker build', result)
+      const image = await inspectLocalImage(ctx.docker, localRef)
+      checkUser(image.user, `The image built from ${build.dockerfile}`, ctx.allowRoot)
+      digest = await withGroup(`Push ${localRef}`, () =>
+        dockerPush(ctx.docker, localRef, ctx.commitTag)
+      )
+    }
+    const buildSeconds = Math.round((ctx.now() - started) / 1000)
+    const manifest = await getImageManifest(ctx.ecr, ref(repo), { imageDigest: digest })
+    const result = await putImageTags(ctx.ecr, ref(repo), manifest, tags)
+    const detail = await describeImage(ctx.ecr, ref(repo), { imageTag: ctx.commitTag })
+    if (detail?.imageDigest !== digest) {
+      throw new ActionError(
+        `The pushed digest ${digest} differs from ECR's digest ${detail?.imageDigest ?? '(none)'} for ${repo.repositoryName}:${ctx.commitTag}`,
+        'Another job may have pushed the same commit concurrently; re-run the job (it will reuse the image in ECR)'
+      )
+    }
+    return {
+      digest,
+      mediaType: manifest.mediaType,
+      tags,
+      added:
+        builder.kind === 'engine'
+          ? [ctx.commitTag, ...result.added.filter((t) => t !== ctx.commitTag)]
+          : result.added,
+      platformDigests: platformDigestsOf(manifest),
+      sizeBytes: detail.imageSizeInBytes,
+      buildSeconds
+    }
+  } finally {
+    if (secretsDir) removeDir(secretsDir)
+  }
+}

@@ -1,0 +1,41 @@
+import { InputError } from '@shipline/action-kit'
+import { isValidTag } from '@shipline/aws'
+
+/** Throws an InputError for a tag outside the OCI/ECR grammar, or `latest` without allow-latest. */
+export function validateTags(input: string, tags: string[], allowLatest: boolean): void {
+  for (const tag of tags) {
+    if (!isValidTag(tag)) {
+      throw new InputError(
+        input,
+        `"${tag}" is not a valid image tag`,
+        'Tags are 1-128 characters from letters, digits, _ . - and cannot start with . or -; list tags without the repository (v1.2.3, not api:v1.2.3).'
+      )
+    }
+    if (tag === 'latest' && !allowLatest) {
+      throw new InputError(
+        input,
+        'contains "latest", which is not allowed by default',
+        'Deploy by digest or commit tag; set "allow-latest: true" if you really want a moving latest tag.'
+      )
+    }
+  }
+}
+
+export interface CommitTags {
+  full: string
+  short: string
+}
+
+/** The commit tags: the full 40-character SHA and its first `length` characters. */
+export function commitTags(sha: string, length: number): CommitTags {
+  return { full: sha, short: sha.slice(0, length) }
+}
+
+/** Commit tags first (short, full), then extra tags, without duplicates. */
+export function allTags(commit: CommitTags | undefined, extra: string[]): string[] {
+  const out: string[] = []
+  for (const tag of [...(commit ? [commit.short, commit.full] : []), ...extra]) {
+    if (!out.includes(tag)) out.push(tag)
+  }
+  return out
+}
