@@ -359,6 +359,13 @@ describe('role chaining and the default chain', () => {
     expect(error.message).toContain(ROLE)
   })
 
+  test('role-chaining without ambient credentials says what to provide', async () => {
+    const error = await failure(() => createAwsClients(auth({ roleChaining: true }), { sleep }))
+    expect(error.message).toContain('no ambient AWS credentials')
+    expect(error.message).toContain(ROLE)
+    expect(sts.requests).toHaveLength(0)
+  })
+
   test('without role-to-assume the default chain is used and only GetCallerIdentity is called', async () => {
     sts.accept(ambient)
     env.set({
