@@ -249,6 +249,8 @@ export class EcsModel {
   readonly services = new Map<string, SimService>()
   readonly tasks = new Map<string, SimTask>()
   readonly scenarios: Scenario[] = []
+  /** Other state machines that progress with ECS's (CodeDeploy): woken inside `sync` in time order. */
+  readonly controllers: { nextWake(): number | undefined; step(t: number): void }[] = []
   readonly timings: EcsTimings
   readonly clock: Clock
   readonly registry: RegistryView
@@ -570,6 +572,10 @@ export class EcsModel {
           if (sd.stageEndsAt !== undefined && sd.stageEndsAt < t) t = sd.stageEndsAt
         }
       }
+      for (const c of this.controllers) {
+        const w = c.nextWake()
+        if (w !== undefined && w < t) t = w
+      }
       if (t > now) break
       for (const task of this.tasks.values()) {
         let step = task.timeline[task.next]
@@ -580,8 +586,10 @@ export class EcsModel {
         }
       }
       for (const svc of this.services.values()) this.control(svc, t)
+      for (const c of this.controllers) c.step(t)
     }
     for (const svc of this.services.values()) this.control(svc, now)
+    for (const c of this.controllers) c.step(now)
     for (const [arn, task] of this.tasks) {
       if (task.stoppedAt !== undefined && now - task.stoppedAt > STOPPED_TASK_RETENTION_MS) {
         this.tasks.delete(arn)
@@ -1060,6 +1068,16 @@ export class EcsModel {
   async createTaskSet(svc: SimService, td: TaskDef, t: number): Promise<SimDeployment> {
     const source = await this.behaviourFor(td)
     this.sync(t)
+    return this.createTaskSetWith(svc, td, t, source)
+  }
+
+  /** createTaskSet with the behaviour already resolved (for callers inside `sync`). */
+  createTaskSetWith(
+    svc: SimService,
+    td: TaskDef,
+    t: number,
+    source: { behaviour: Behaviour; digests: Map<string, string> }
+  ): SimDeployment {
     const d = this.newDeployment(svc, td, t, source)
     d.status = 'ACTIVE'
     d.trafficWeight = 0
@@ -1071,7 +1089,6 @@ export class EcsModel {
 
   /** Reroutes production traffic to `ts`: it becomes PRIMARY and the service's task definition. */
   promoteTaskSet(svc: SimService, ts: SimDeployment, t: number): void {
-    this.sync(t)
     for (const d of svc.deployments) {
       d.status = 'ACTIVE'
       d.trafficWeight = 0
@@ -1090,7 +1107,6 @@ export class EcsModel {
 
   /** Scales a task set to zero; it disappears once its tasks stopped. */
   removeTaskSet(svc: SimService, ts: SimDeployment, t: number): void {
-    this.sync(t)
     ts.draining = true
     ts.halted = true
     if (svc.deployments[0] === ts && svc.deployments.length > 1) {
