@@ -267,6 +267,17 @@ function sourceImageInput(): SourceImage | undefined {
 export function getInputs(env: NodeJS.ProcessEnv = process.env): BuildTagPushInputs {
   const workspace = env['GITHUB_WORKSPACE'] || process.cwd()
   const repository = requiredInput('repository')
+  const first = repository.split('/')[0] ?? ''
+  if (
+    repository.includes('/') &&
+    (/^\d{12}\.dkr/.test(first) || first.includes(':') || first === 'localhost')
+  ) {
+    throw new InputError(
+      'repository',
+      `"${repository}" includes the registry host`,
+      `Give only the repository name (e.g. "${repository.slice(first.length + 1).split(':')[0]}"); the registry comes from the credentials or "registry-id".`
+    )
+  }
   if (!isValidRepositoryName(repository)) {
     throw new InputError(
       'repository',
