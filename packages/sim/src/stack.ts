@@ -3,6 +3,12 @@ import { CredentialStore } from './core/iam.js'
 import { SimServer, type RequestLogEntry } from './core/server.js'
 import type { RegistryView, ServiceModule } from './core/types.js'
 import { OidcIssuer } from './oidc.js'
+import { createCodeDeployService } from './services/codedeploy.js'
+import { createEcsService } from './services/ecs.js'
+import { createEksService } from './services/eks.js'
+import { BackendRegistry } from './registry/backend.js'
+import { RegistryProxy } from './registry/proxy.js'
+import { createEcrService, type EcrService } from './services/ecr.js'
 import { createStsService, type StsService } from './services/sts.js'
 
 export interface StackOptions {
@@ -34,6 +40,9 @@ export interface SimStack {
   oidc: OidcIssuer
   sts: StsService
   registry: RegistryView
+  ecr: EcrService
+  /** The docker-registry process id (undefined when the registry is off). */
+  registryPid?: number
   admin: {
     get<T = unknown>(path: string): Promise<T>
     post<T = unknown>(path: string, body?: unknown): Promise<T>
@@ -94,14 +103,36 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       userId: 'AIDASHIPLINESIMBOOT'
     })
 
-    let registry: RegistryView = emptyRegistry('')
-    // REGISTRY+ECR: started below when options.registry !== false.
+    let backend: BackendRegistry | undefined
+    if (options.registry !== false) {
+      const started = new BackendRegistry()
+      cleanups.push(() => started.stop())
+      await started.start()
+      backend = started
+    }
+    let proxy: RegistryProxy | undefined
+    const ecr = createEcrService({
+      clock,
+      accountId,
+      region,
+      backend,
+      registryHost: () => proxy?.host ?? ''
+    })
+    server.register(ecr)
+    if (backend) {
+      const p = new RegistryProxy(backend, server, ecr.hooks, accountId)
+      cleanups.push(() => p.close())
+      await p.start()
+      proxy = p
+    }
+    const registry: RegistryView = backend ? ecr.registryView : emptyRegistry('')
 
     const modules: ServiceModule[] = []
-    // ---- SIM-2: register the ECS / CodeDeploy / EKS models here, e.g.
-    //   const ecs = createEcsService({ clock, registry, accountId, region }); modules.push(ecs)
-    //   modules.push(createCodeDeployService({ clock, registry, accountId, region, ecs }))
-    //   modules.push(createEksService({ clock, registry, accountId, region }))
+    // ---- SIM-2: the ECS / CodeDeploy / EKS models
+    const ecs = createEcsService({ clock, registry, accountId, region })
+    modules.push(ecs)
+    modules.push(createCodeDeployService({ clock, registry, accountId, region, ecs }))
+    modules.push(createEksService({ clock, registry, accountId, region }))
     // ---- end SIM-2
     for (const m of modules) server.register(m)
 
@@ -148,6 +179,8 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       oidc,
       sts,
       registry,
+      ecr,
+      registryPid: backend?.pid,
       admin: {
         get: (path) => call('GET', path),
         post: (path, body) => call('POST', path, body ?? {}),
