@@ -41,7 +41,9 @@ const index = JSON.stringify({
   ]
 })
 
-beforeEach(() => ecrMock.reset())
+beforeEach(() => {
+  ecrMock.reset()
+})
 
 describe('indexPlatforms / platformMatches', () => {
   it('lists platforms and flags attestations', () => {

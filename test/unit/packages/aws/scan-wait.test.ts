@@ -34,7 +34,9 @@ const target: ScanTarget = {
   digest: `sha256:${'a'.repeat(64)}`
 }
 
-beforeEach(() => ecrMock.reset())
+beforeEach(() => {
+  ecrMock.reset()
+})
 
 function setup(states: ScanState[], timeoutMs = 600_000, pageSize = 100) {
   const script = scriptedFindings(states, pageSize)
