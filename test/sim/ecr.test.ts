@@ -1,0 +1,763 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import {
+  BatchGetImageCommand,
+  CreateRepositoryCommand,
+  DeleteRepositoryCommand,
+  DescribeImageScanFindingsCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+  GetLifecyclePolicyCommand,
+  GetRegistryScanningConfigurationCommand,
+  ListTagsForResourceCommand,
+  PutImageCommand,
+  PutImageScanningConfigurationCommand,
+  PutImageTagMutabilityCommand,
+  PutLifecyclePolicyCommand,
+  PutRegistryScanningConfigurationCommand,
+  StartImageScanCommand,
+  paginateDescribeImageScanFindings,
+  paginateDescribeRepositories
+} from '@aws-sdk/client-ecr'
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
+import { rmSync } from 'node:fs'
+import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
+import { buildImage, docker, dockerConfigDir, dockerOk, loginWithToken } from './docker-helpers.js'
+
+let stack: SimStack
+let ecr: ECRClient
+let config: string
+const configs: string[] = []
+const localTags: string[] = []
+/** Digest of `app:v1` as docker push reported it. */
+let pushedDigest = ''
+
+type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+
+const client = (credentials?: Creds, maxAttempts = 1): ECRClient =>
+  new ECRClient({
+    endpoint: stack.endpoint,
+    region: stack.region,
+    credentials: credentials ?? {
+      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
+      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
+    },
+    maxAttempts
+  })
+
+async function errorOf(
+  p: Promise<unknown>
+): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
+  try {
+    await p
+  } catch (e) {
+    return e as Error & { $metadata: { httpStatusCode?: number } }
+  }
+  throw new Error('expected the call to fail')
+}
+
+async function login(c: ECRClient, dir: string): Promise<void> {
+  const auth = await c.send(new GetAuthorizationTokenCommand({}))
+  await loginWithToken(
+    stack.registryHost,
+    auth.authorizationData?.[0]?.authorizationToken as string,
+    dir
+  )
+}
+
+async function push(ref: string, dir = config): Promise<string> {
+  const out = await dockerOk(['push', ref], { config: dir })
+  const m = /digest: (sha256:[0-9a-f]{64})/.exec(out)
+  if (!m) throw new Error(`no digest in push output: ${out}`)
+  return m[1] as string
+}
+
+async function tagLocal(source: string, target: string): Promise<void> {
+  await dockerOk(['tag', source, target])
+  localTags.push(target)
+}
+
+async function assumeRole(roleArn: string, allowedActions: string[]): Promise<Creds> {
+  await stack.admin.post('sts/roles', { roleArn, trust: { sub: 'repo:*' }, allowedActions })
+  const { token } = await stack.admin.post<{ token: string }>('oidc/mint', {
+    audience: 'sts.amazonaws.com'
+  })
+  const sts = new STSClient({ endpoint: stack.endpoint, region: stack.region })
+  const out = await sts.send(
+    new AssumeRoleWithWebIdentityCommand({
+      RoleArn: roleArn,
+      RoleSessionName: 'ci',
+      WebIdentityToken: token
+    })
+  )
+  return {
+    accessKeyId: out.Credentials?.AccessKeyId as string,
+    secretAccessKey: out.Credentials?.SecretAccessKey as string,
+    sessionToken: out.Credentials?.SessionToken
+  }
+}
+
+beforeAll(async () => {
+  stack = await startStack()
+  ecr = client()
+  config = dockerConfigDir()
+  configs.push(config)
+  await buildImage('sim-test/base:a')
+  await buildImage('sim-test/base:vuln', { 'shipline.sim.scan': 'vulnerable' })
+  localTags.push('sim-test/base:a', 'sim-test/base:vuln')
+  await ecr.send(
+    new CreateRepositoryCommand({
+      repositoryName: 'app',
+      imageScanningConfiguration: { scanOnPush: true }
+    })
+  )
+  await login(ecr, config)
+  await tagLocal('sim-test/base:a', `${stack.registryHost}/app:v1`)
+  pushedDigest = await push(`${stack.registryHost}/app:v1`)
+}, 120_000)
+
+afterAll(async () => {
+  await stack?.stop()
+  if (localTags.length) await docker(['rmi', '-f', ...localTags])
+  for (const d of configs) rmSync(d, { recursive: true, force: true })
+})
+
+describe('repositories', () => {
+  it('CreateRepository returns the repository; name validation and duplicates fail like ECR', async () => {
+    const out = await ecr.send(
+      new CreateRepositoryCommand({
+        repositoryName: 'team/api',
+        imageTagMutability: 'IMMUTABLE',
+        encryptionConfiguration: { encryptionType: 'KMS' },
+        tags: [{ Key: 'team', Value: 'platform' }]
+      })
+    )
+    expect(out.repository).toMatchObject({
+      repositoryName: 'team/api',
+      repositoryArn: `arn:aws:ecr:${stack.region}:${stack.accountId}:repository/team/api`,
+      repositoryUri: `${stack.registryHost}/team/api`,
+      imageTagMutability: 'IMMUTABLE',
+      imageScanningConfiguration: { scanOnPush: false },
+      encryptionConfiguration: { encryptionType: 'KMS' }
+    })
+    expect(out.repository?.encryptionConfiguration?.kmsKey).toMatch(/^arn:aws:kms:/)
+    expect(out.repository?.createdAt).toBeInstanceOf(Date)
+    const tags = await ecr.send(
+      new ListTagsForResourceCommand({ resourceArn: out.repository?.repositoryArn })
+    )
+    expect(tags.tags).toEqual([{ Key: 'team', Value: 'platform' }])
+    const dup = await errorOf(ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/api' })))
+    expect(dup.name).toBe('RepositoryAlreadyExistsException')
+    expect(dup.message).toBe(
+      `The repository with name 'team/api' already exists in the registry with id '${stack.accountId}'`
+    )
+    const bad = await errorOf(ecr.send(new CreateRepositoryCommand({ repositoryName: 'Bad_Name' })))
+    expect(bad.name).toBe('InvalidParameterException')
+  })
+
+  it('DescribeRepositories paginates and reports unknown names', async () => {
+    for (const n of ['page/a', 'page/b', 'page/c'])
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: n }))
+    const first = await ecr.send(new DescribeRepositoriesCommand({ maxResults: 2 }))
+    expect(first.repositories).toHaveLength(2)
+    expect(first.nextToken).toBeDefined()
+    const names: string[] = []
+    for await (const page of paginateDescribeRepositories({ client: ecr, pageSize: 2 }, {})) {
+      names.push(...(page.repositories ?? []).map((r) => r.repositoryName as string))
+    }
+    expect(names).toEqual(expect.arrayContaining(['app', 'page/a', 'page/b', 'page/c', 'team/api']))
+    expect(new Set(names).size).toBe(names.length)
+    const missing = await errorOf(
+      ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['nope'] }))
+    )
+    expect(missing.name).toBe('RepositoryNotFoundException')
+    expect(missing.message).toBe(
+      `The repository with name 'nope' does not exist in the registry with id '${stack.accountId}'`
+    )
+  })
+
+  it('DeleteRepository refuses a non-empty repository without force', async () => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'doomed' }))
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/doomed:x`)
+    await push(`${stack.registryHost}/doomed:x`)
+    const e = await errorOf(ecr.send(new DeleteRepositoryCommand({ repositoryName: 'doomed' })))
+    expect(e.name).toBe('RepositoryNotEmptyException')
+    const out = await ecr.send(
+      new DeleteRepositoryCommand({ repositoryName: 'doomed', force: true })
+    )
+    expect(out.repository?.repositoryName).toBe('doomed')
+    const gone = await errorOf(ecr.send(new DeleteRepositoryCommand({ repositoryName: 'doomed' })))
+    expect(gone.name).toBe('RepositoryNotFoundException')
+  })
+
+  it('PutLifecyclePolicy validates the policy; GetLifecyclePolicy returns it', async () => {
+    const none = await errorOf(
+      ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'page/a' }))
+    )
+    expect(none.name).toBe('LifecyclePolicyNotFoundException')
+    const policy = JSON.stringify({
+      rules: [
+        {
+          rulePriority: 1,
+          description: 'expire untagged images',
+          selection: {
+            tagStatus: 'untagged',
+            countType: 'sinceImagePushed',
+            countUnit: 'days',
+            countNumber: 14
+          },
+          action: { type: 'expire' }
+        }
+      ]
+    })
+    await ecr.send(
+      new PutLifecyclePolicyCommand({ repositoryName: 'page/a', lifecyclePolicyText: policy })
+    )
+    const got = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'page/a' }))
+    expect(got.lifecyclePolicyText).toBe(policy)
+    const bad = await errorOf(
+      ecr.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName: 'page/a',
+          lifecyclePolicyText: JSON.stringify({
+            rules: [
+              {
+                rulePriority: 1,
+                selection: {
+                  tagStatus: 'sometimes',
+                  countType: 'imageCountMoreThan',
+                  countNumber: 1
+                },
+                action: { type: 'expire' }
+              }
+            ]
+          })
+        })
+      )
+    )
+    expect(bad.name).toBe('InvalidParameterException')
+    expect(bad.message).toMatch(/Lifecycle policy validation failure/)
+  })
+
+  it('PutImageScanningConfiguration and PutImageTagMutability update the repository', async () => {
+    const s = await ecr.send(
+      new PutImageScanningConfigurationCommand({
+        repositoryName: 'page/b',
+        imageScanningConfiguration: { scanOnPush: true }
+      })
+    )
+    expect(s.imageScanningConfiguration).toEqual({ scanOnPush: true })
+    const m = await ecr.send(
+      new PutImageTagMutabilityCommand({
+        repositoryName: 'page/b',
+        imageTagMutability: 'IMMUTABLE'
+      })
+    )
+    expect(m.imageTagMutability).toBe('IMMUTABLE')
+    const d = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['page/b'] }))
+    expect(d.repositories?.[0]).toMatchObject({
+      imageTagMutability: 'IMMUTABLE',
+      imageScanningConfiguration: { scanOnPush: true }
+    })
+    const e1 = await errorOf(
+      ecr.send(
+        new PutImageScanningConfigurationCommand({
+          repositoryName: 'nope',
+          imageScanningConfiguration: { scanOnPush: true }
+        })
+      )
+    )
+    expect(e1.name).toBe('RepositoryNotFoundException')
+    const e2 = await errorOf(
+      ecr.send(
+        new PutImageTagMutabilityCommand({
+          repositoryName: 'page/b',
+          imageTagMutability: 'SOMETIMES' as never
+        })
+      )
+    )
+    expect(e2.name).toBe('ValidationException')
+  })
+})
+
+describe('images from the real registry', () => {
+  it('DescribeImages returns what docker pushed', async () => {
+    const out = await ecr.send(new DescribeImagesCommand({ repositoryName: 'app' }))
+    expect(out.imageDetails).toHaveLength(1)
+    const img = out.imageDetails?.[0]
+    expect(img).toMatchObject({
+      repositoryName: 'app',
+      registryId: stack.accountId,
+      imageDigest: pushedDigest,
+      imageTags: ['v1'],
+      imageManifestMediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      artifactMediaType: 'application/vnd.docker.container.image.v1+json'
+    })
+    expect(img?.imageSizeInBytes).toBeGreaterThan(500_000)
+    expect(img?.imagePushedAt).toBeInstanceOf(Date)
+    const pushes =
+      await stack.admin.get<Array<{ repository: string; digest: string }>>('ecr/pushes')
+    expect(pushes).toContainEqual(
+      expect.objectContaining({ repository: 'app', digest: pushedDigest })
+    )
+    const missing = await errorOf(
+      ecr.send(
+        new DescribeImagesCommand({ repositoryName: 'app', imageIds: [{ imageTag: 'nope' }] })
+      )
+    )
+    expect(missing.name).toBe('ImageNotFoundException')
+    expect(missing.message).toBe(
+      `The image with imageId {imageDigest:'null', imageTag:'nope'} does not exist within the repository with name 'app' in the registry with id '${stack.accountId}'`
+    )
+  })
+
+  it('PutImage retags without a push, idempotently; BatchGetImage returns manifests and failures', async () => {
+    const got = await ecr.send(
+      new BatchGetImageCommand({
+        repositoryName: 'app',
+        imageIds: [{ imageTag: 'v1' }, { imageTag: 'missing' }]
+      })
+    )
+    expect(got.images).toHaveLength(1)
+    expect(got.images?.[0]?.imageId?.imageDigest).toBe(pushedDigest)
+    expect(got.failures).toEqual([
+      {
+        imageId: { imageTag: 'missing' },
+        failureCode: 'ImageNotFound',
+        failureReason: 'Requested image not found'
+      }
+    ])
+    const manifest = got.images?.[0]?.imageManifest as string
+    const mediaType = got.images?.[0]?.imageManifestMediaType
+    const since = stack.requestLog().at(-1)?.id ?? 0
+    const put = await ecr.send(
+      new PutImageCommand({
+        repositoryName: 'app',
+        imageManifest: manifest,
+        imageManifestMediaType: mediaType,
+        imageTag: 'prod'
+      })
+    )
+    expect(put.image?.imageId).toEqual({ imageDigest: pushedDigest, imageTag: 'prod' })
+    expect(stack.requestLog({ sinceId: since, kind: 'registry:blob-upload' })).toHaveLength(0)
+    expect(
+      stack.requestLog({ sinceId: since, service: 'ecr', operation: 'PutImage' })[0]?.status
+    ).toBe(200)
+    const d = await ecr.send(
+      new DescribeImagesCommand({
+        repositoryName: 'app',
+        imageIds: [{ imageDigest: pushedDigest }]
+      })
+    )
+    expect(d.imageDetails?.[0]?.imageTags).toEqual(['prod', 'v1'])
+    const again = await errorOf(
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: 'app',
+          imageManifest: manifest,
+          imageManifestMediaType: mediaType,
+          imageTag: 'prod'
+        })
+      )
+    )
+    expect(again.name).toBe('ImageAlreadyExistsException')
+  })
+
+  it('an immutable repository rejects a re-tag through PutImage and through docker push', async () => {
+    await ecr.send(
+      new CreateRepositoryCommand({ repositoryName: 'frozen', imageTagMutability: 'IMMUTABLE' })
+    )
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/frozen:v1`)
+    const first = await push(`${stack.registryHost}/frozen:v1`)
+    await tagLocal('sim-test/base:vuln', `${stack.registryHost}/frozen:other`)
+    const other = await push(`${stack.registryHost}/frozen:other`)
+    expect(other).not.toBe(first)
+    const m = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'frozen', imageIds: [{ imageTag: 'other' }] })
+    )
+    const e = await errorOf(
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: 'frozen',
+          imageManifest: m.images?.[0]?.imageManifest,
+          imageTag: 'v1'
+        })
+      )
+    )
+    expect(e.name).toBe('ImageTagAlreadyExistsException')
+    expect(e.message).toBe(
+      "The image tag 'v1' already exists in the 'frozen' repository and cannot be overwritten because the repository is immutable."
+    )
+    await tagLocal('sim-test/base:vuln', `${stack.registryHost}/frozen:v1`)
+    const run = await docker(['push', `${stack.registryHost}/frozen:v1`], { config })
+    expect(run.code).not.toBe(0)
+    expect(run.output).toMatch(
+      /tag invalid: The image tag 'v1' already exists in the 'frozen' repository and cannot be overwritten because the repository is immutable/
+    )
+    const d = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'frozen', imageIds: [{ imageTag: 'v1' }] })
+    )
+    expect(d.imageDetails?.[0]?.imageDigest).toBe(first)
+  })
+
+  it('an image index reports its media type and is UNSUPPORTED_IMAGE for scans', async () => {
+    const base = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'app', imageIds: [{ imageTag: 'v1' }] })
+    )
+    const manifest = base.images?.[0]?.imageManifest as string
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+          digest: pushedDigest,
+          size: Buffer.byteLength(manifest),
+          platform: { architecture: 'amd64', os: 'linux' }
+        }
+      ]
+    })
+    await ecr.send(
+      new PutImageCommand({ repositoryName: 'app', imageManifest: index, imageTag: 'multi' })
+    )
+    const d = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'app', imageIds: [{ imageTag: 'multi' }] })
+    )
+    expect(d.imageDetails?.[0]?.imageManifestMediaType).toBe(
+      'application/vnd.oci.image.index.v1+json'
+    )
+    expect(d.imageDetails?.[0]?.imageScanStatus?.status).toBe('UNSUPPORTED_IMAGE')
+    const e = await errorOf(
+      ecr.send(new StartImageScanCommand({ repositoryName: 'app', imageId: { imageTag: 'multi' } }))
+    )
+    expect(e.name).toBe('UnsupportedImageTypeException')
+    const all = await ecr.send(new DescribeImagesCommand({ repositoryName: 'app', maxResults: 1 }))
+    expect(all.imageDetails).toHaveLength(1)
+    const rest = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'app', maxResults: 1, nextToken: all.nextToken })
+    )
+    expect(rest.imageDetails?.[0]?.imageDigest).not.toBe(all.imageDetails?.[0]?.imageDigest)
+  })
+})
+
+describe('registry access', () => {
+  it('docker pull returns the pushed image', async () => {
+    const ref = `${stack.registryHost}/app:v1`
+    await dockerOk(['rmi', ref])
+    const out = await dockerOk(['pull', ref], { config })
+    expect(out).toContain(pushedDigest)
+    const log = stack.requestLog({ service: 'registry', kind: 'registry:manifest-get' })
+    expect(log.at(-1)?.callerArn).toBe(
+      `arn:aws:iam::${stack.accountId}:user/shipline-sim-bootstrap`
+    )
+  })
+
+  it('refuses a push to a repository that was never created', async () => {
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/never-created:v1`)
+    const run = await docker(['push', `${stack.registryHost}/never-created:v1`], { config })
+    expect(run.code).not.toBe(0)
+    expect(run.output).toMatch(
+      /name unknown: The repository with name 'never-created' does not exist in the registry with id '123456789012'/
+    )
+  })
+
+  it('a caller without ecr:InitiateLayerUpload gets a denied push naming the action', async () => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'locked' }))
+    const creds = await assumeRole(`arn:aws:iam::${stack.accountId}:role/pull-only`, [
+      'ecr:GetAuthorizationToken',
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:BatchGetImage',
+      'ecr:GetDownloadUrlForLayer'
+    ])
+    const dir = dockerConfigDir()
+    configs.push(dir)
+    await login(client(creds), dir)
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/locked:v1`)
+    const run = await docker(['push', `${stack.registryHost}/locked:v1`], { config: dir })
+    expect(run.code).not.toBe(0)
+    expect(run.output).toMatch(
+      /denied: User: arn:aws:sts::123456789012:assumed-role\/pull-only\/ci is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:us-east-1:123456789012:repository\/locked/
+    )
+    const api = await errorOf(
+      client(creds).send(new CreateRepositoryCommand({ repositoryName: 'x-denied' }))
+    )
+    expect(api.name).toBe('AccessDeniedException')
+    expect(api.message).toMatch(
+      /is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:us-east-1:123456789012:repository\/x-denied/
+    )
+  })
+
+  it('two live tokens of different callers push concurrently', async () => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'concurrent' }))
+    const creds = await assumeRole(`arn:aws:iam::${stack.accountId}:role/pusher`, ['ecr:*'])
+    const [d1, d2] = [dockerConfigDir(), dockerConfigDir()]
+    configs.push(d1, d2)
+    await login(ecr, d1)
+    await login(client(creds), d2)
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/concurrent:one`)
+    await tagLocal('sim-test/base:vuln', `${stack.registryHost}/concurrent:two`)
+    const [a, b] = await Promise.all([
+      push(`${stack.registryHost}/concurrent:one`, d1),
+      push(`${stack.registryHost}/concurrent:two`, d2)
+    ])
+    const d = await ecr.send(new DescribeImagesCommand({ repositoryName: 'concurrent' }))
+    expect(d.imageDetails?.map((i) => i.imageDigest).sort()).toEqual([a, b].sort())
+    const callers = new Set(
+      stack
+        .requestLog({ kind: 'registry:manifest-put' })
+        .filter((e) => e.path?.startsWith('/v2/concurrent/'))
+        .map((e) => e.callerArn)
+    )
+    expect(callers).toEqual(
+      new Set([
+        `arn:aws:iam::${stack.accountId}:user/shipline-sim-bootstrap`,
+        `arn:aws:sts::${stack.accountId}:assumed-role/pusher/ci`
+      ])
+    )
+  })
+
+  it('GetAuthorizationToken returns a 12 h basic-auth token for the proxy', async () => {
+    const before = stack.clock.now()
+    const out = await ecr.send(new GetAuthorizationTokenCommand({}))
+    const data = out.authorizationData?.[0]
+    expect(data?.proxyEndpoint).toBe(`http://${stack.registryHost}`)
+    expect(Buffer.from(data?.authorizationToken as string, 'base64').toString()).toMatch(
+      /^AWS:.{40,}$/
+    )
+    const ttl = (data?.expiresAt?.getTime() ?? 0) - before
+    expect(ttl).toBeGreaterThan(12 * 3600_000 - 5000)
+    expect(ttl).toBeLessThanOrEqual(12 * 3600_000 + 5000)
+    const e = await errorOf(
+      client({ accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' }).send(
+        new GetAuthorizationTokenCommand({})
+      )
+    )
+    expect(e.name).toBe('UnrecognizedClientException')
+  })
+})
+
+describe('scanning', () => {
+  it('scan-on-push: IN_PROGRESS, then COMPLETE with findings from the image label scenario, paginated', async () => {
+    await tagLocal('sim-test/base:vuln', `${stack.registryHost}/app:vuln`)
+    const digest = await push(`${stack.registryHost}/app:vuln`)
+    const first = await ecr.send(
+      new DescribeImageScanFindingsCommand({ repositoryName: 'app', imageId: { imageTag: 'vuln' } })
+    )
+    expect(first.imageScanStatus?.status).toBe('IN_PROGRESS')
+    expect(first.imageScanFindings).toBeUndefined()
+    stack.clock.advance(11_000)
+    const page1 = await ecr.send(
+      new DescribeImageScanFindingsCommand({
+        repositoryName: 'app',
+        imageId: { imageDigest: digest },
+        maxResults: 2
+      })
+    )
+    expect(page1.imageScanStatus?.status).toBe('COMPLETE')
+    expect(page1.imageScanFindings?.findingSeverityCounts).toEqual({
+      CRITICAL: 1,
+      HIGH: 2,
+      MEDIUM: 1,
+      LOW: 1
+    })
+    expect(page1.imageScanFindings?.findings).toHaveLength(2)
+    expect(page1.imageScanFindings?.findings?.[0]).toMatchObject({
+      name: 'CVE-2024-3094',
+      severity: 'CRITICAL'
+    })
+    expect(page1.imageScanFindings?.findings?.[0]?.attributes).toContainEqual({
+      key: 'package_name',
+      value: 'xz-utils'
+    })
+    expect(page1.nextToken).toBeDefined()
+    const names: string[] = []
+    for await (const p of paginateDescribeImageScanFindings(
+      { client: ecr, pageSize: 2 },
+      { repositoryName: 'app', imageId: { imageDigest: digest } }
+    )) {
+      names.push(...(p.imageScanFindings?.findings ?? []).map((f) => f.name as string))
+    }
+    expect(names).toHaveLength(5)
+    const d = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'app', imageIds: [{ imageTag: 'vuln' }] })
+    )
+    expect(d.imageDetails?.[0]?.imageScanFindingsSummary?.findingSeverityCounts).toEqual({
+      CRITICAL: 1,
+      HIGH: 2,
+      MEDIUM: 1,
+      LOW: 1
+    })
+  })
+
+  it('StartImageScan: once per 24 h; ScanNotFoundException when never scanned; scenarios set FAILED', async () => {
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/page/c:v1`)
+    await push(`${stack.registryHost}/page/c:v1`)
+    const never = await errorOf(
+      ecr.send(
+        new DescribeImageScanFindingsCommand({
+          repositoryName: 'page/c',
+          imageId: { imageTag: 'v1' }
+        })
+      )
+    )
+    expect(never.name).toBe('ScanNotFoundException')
+    const started = await ecr.send(
+      new StartImageScanCommand({ repositoryName: 'page/c', imageId: { imageTag: 'v1' } })
+    )
+    expect(started.imageScanStatus?.status).toBe('IN_PROGRESS')
+    const again = await errorOf(
+      ecr.send(new StartImageScanCommand({ repositoryName: 'page/c', imageId: { imageTag: 'v1' } }))
+    )
+    expect(again.name).toBe('LimitExceededException')
+    expect(again.message).toBe('The scan quota per image has been exceeded. Wait and try again.')
+    stack.clock.advance(11_000)
+    const done = await ecr.send(
+      new DescribeImageScanFindingsCommand({
+        repositoryName: 'page/c',
+        imageId: { imageTag: 'v1' }
+      })
+    )
+    expect(done.imageScanStatus?.status).toBe('COMPLETE')
+    expect(done.imageScanFindings?.findings).toEqual([])
+    await stack.admin.post('ecr/scan-scenario', {
+      repository: 'page/c',
+      tag: 'v1',
+      scenario: 'failed'
+    })
+    const failed = await ecr.send(
+      new DescribeImageScanFindingsCommand({
+        repositoryName: 'page/c',
+        imageId: { imageTag: 'v1' }
+      })
+    )
+    expect(failed.imageScanStatus?.status).toBe('FAILED')
+    const noImage = await errorOf(
+      ecr.send(
+        new StartImageScanCommand({ repositoryName: 'page/c', imageId: { imageTag: 'nope' } })
+      )
+    )
+    expect(noImage.name).toBe('ImageNotFoundException')
+  })
+
+  it('enhanced scanning: ACTIVE with enhancedFindings arriving over a few polls', async () => {
+    const basic = await ecr.send(new GetRegistryScanningConfigurationCommand({}))
+    expect(basic.scanningConfiguration?.scanType).toBe('BASIC')
+    await stack.admin.post('ecr/scenarios', {
+      name: 'two-crit',
+      findings: [
+        {
+          id: 'CVE-2024-0001',
+          severity: 'CRITICAL',
+          package: 'openssl',
+          version: '3.0.1',
+          fixedVersion: '3.0.2'
+        },
+        { id: 'CVE-2024-0002', severity: 'CRITICAL', package: 'zlib', version: '1.2.11' }
+      ]
+    })
+    await stack.admin.post('ecr/scan-scenario', { repository: 'concurrent', scenario: 'two-crit' })
+    const bad = await errorOf(
+      ecr.send(
+        new PutRegistryScanningConfigurationCommand({
+          scanType: 'ENHANCED',
+          rules: [
+            {
+              scanFrequency: 'MANUAL',
+              repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }]
+            }
+          ]
+        })
+      )
+    )
+    expect(bad.name).toBe('InvalidParameterException')
+    await ecr.send(
+      new PutRegistryScanningConfigurationCommand({
+        scanType: 'ENHANCED',
+        rules: [
+          {
+            scanFrequency: 'CONTINUOUS_SCAN',
+            repositoryFilters: [{ filter: 'concurrent', filterType: 'WILDCARD' }]
+          }
+        ]
+      })
+    )
+    const cfg = await ecr.send(new GetRegistryScanningConfigurationCommand({}))
+    expect(cfg.scanningConfiguration?.scanType).toBe('ENHANCED')
+    const polls = []
+    for (let i = 0; i < 3; i++)
+      polls.push(
+        await ecr.send(
+          new DescribeImageScanFindingsCommand({
+            repositoryName: 'concurrent',
+            imageId: { imageTag: 'one' }
+          })
+        )
+      )
+    expect(polls.map((p) => p.imageScanStatus?.status)).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE'])
+    expect(polls.map((p) => p.imageScanFindings?.enhancedFindings?.length)).toEqual([0, 1, 2])
+    const f = polls[2]?.imageScanFindings?.enhancedFindings?.find(
+      (x) => x.packageVulnerabilityDetails?.vulnerabilityId === 'CVE-2024-0001'
+    )
+    expect(f).toMatchObject({
+      severity: 'CRITICAL',
+      fixAvailable: 'YES',
+      type: 'PACKAGE_VULNERABILITY',
+      status: 'ACTIVE'
+    })
+    expect(f?.packageVulnerabilityDetails?.vulnerablePackages?.[0]).toMatchObject({
+      name: 'openssl',
+      version: '3.0.1',
+      fixedInVersion: '3.0.2'
+    })
+    expect(polls[2]?.imageScanFindings?.findings).toBeUndefined()
+    expect(polls[2]?.imageScanFindings?.findingSeverityCounts).toEqual({ CRITICAL: 2 })
+    const e = await errorOf(
+      ecr.send(
+        new StartImageScanCommand({ repositoryName: 'concurrent', imageId: { imageTag: 'one' } })
+      )
+    )
+    expect(e.name).toBe('ValidationException')
+    await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [] }))
+  })
+})
+
+describe('faults', () => {
+  it('the SDK retries injected ThrottlingException (HTTP 429) and succeeds; the log shows each attempt', async () => {
+    await stack.admin.post('faults', {
+      service: 'ecr',
+      operation: 'DescribeRepositories',
+      type: 'throttle',
+      status: 429,
+      count: 2
+    })
+    const since = stack.requestLog().at(-1)?.id ?? 0
+    const out = await client(undefined, 3).send(
+      new DescribeRepositoriesCommand({ repositoryNames: ['app'] })
+    )
+    expect(out.$metadata.attempts).toBe(3)
+    const log = stack.requestLog({
+      service: 'ecr',
+      operation: 'DescribeRepositories',
+      sinceId: since
+    })
+    expect(log.map((e) => [e.status, e.errorCode])).toEqual([
+      [429, 'ThrottlingException'],
+      [429, 'ThrottlingException'],
+      [200, undefined]
+    ])
+  })
+
+  it('a 5xx fault surfaces after the SDK gives up', async () => {
+    await stack.admin.post('faults', {
+      service: 'ecr',
+      operation: 'GetAuthorizationToken',
+      type: 'error',
+      status: 503,
+      count: 2
+    })
+    const e = await errorOf(client(undefined, 2).send(new GetAuthorizationTokenCommand({})))
+    expect(e.$metadata.httpStatusCode).toBe(503)
+    await stack.admin.delete('faults')
+  })
+})
