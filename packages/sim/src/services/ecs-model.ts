@@ -33,6 +33,7 @@ export interface EcsTimings {
   crashAfter: number
   unhealthyAfter: number
   slowStart: number
+  stabilize: number
   exitAfter: number
   stop: number
   stage: number
@@ -44,6 +45,7 @@ export const DEFAULT_TIMINGS: EcsTimings = {
   crashAfter: 2000,
   unhealthyAfter: 3000,
   slowStart: 30000,
+  stabilize: 1000,
   exitAfter: 3000,
   stop: 1000,
   stage: 1000
@@ -78,6 +80,8 @@ interface TimelineStep {
   at: number
   lastStatus: string
   health?: 'HEALTHY' | 'UNHEALTHY'
+  /** From here on the task counts as healthy for deployments (running and stable). */
+  stable?: true
   stop?: {
     code: string
     reason: string
@@ -126,6 +130,7 @@ export interface SimTask {
   tags: Tag[]
   version: number
   failed: boolean
+  stable: boolean
 }
 
 export interface SimDeployment {
@@ -203,7 +208,12 @@ export interface SimService {
   deployments: SimDeployment[]
   serviceDeployments: SimServiceDeployment[]
   /** The last deployment that completed: what a rollback returns to. */
-  lastCompleted?: { taskDefinition: TaskDef; revisionArn: string; deploymentId: string }
+  lastCompleted?: {
+    taskDefinition: TaskDef
+    revisionArn: string
+    deploymentId: string
+    source: { behaviour: Behaviour; digests: Map<string, string> }
+  }
   tags: Tag[]
   extra: Json
 }
@@ -249,6 +259,11 @@ export class EcsModel {
   readonly services = new Map<string, SimService>()
   readonly tasks = new Map<string, SimTask>()
   readonly scenarios: Scenario[] = []
+  /**
+   * Images that exist outside the local registry (public images a real task would pull from the internet),
+   * declared through the admin API: image reference → digest and config labels.
+   */
+  readonly externalImages = new Map<string, { digest: string; labels: Record<string, string> }>()
   /** Other state machines that progress with ECS's (CodeDeploy): woken inside `sync` in time order. */
   readonly controllers: { nextWake(): number | undefined; step(t: number): void }[] = []
   readonly timings: EcsTimings
@@ -334,7 +349,8 @@ export class EcsModel {
       const image = String(c.image)
       const name = String(c.name)
       const essential = c.essential !== false
-      const digest = await this.registry.resolve(image)
+      const external = this.externalImages.get(image)
+      const digest = external?.digest ?? (await this.registry.resolve(image))
       if (digest === undefined) {
         if (behaviour.kind !== 'pull-error')
           behaviour = { kind: 'pull-error', container: name, image }
@@ -349,7 +365,7 @@ export class EcsModel {
       )
       let scenario: Scenario | undefined = tdScenario ?? byImage
       if (!scenario) {
-        const labels = (await this.registry.labels(image)) ?? {}
+        const labels = external?.labels ?? (await this.registry.labels(image)) ?? {}
         const byLabel = this.scenarios.find(
           (s) => s.label !== undefined && labelMatches(labels, s.label)
         )
@@ -416,7 +432,8 @@ export class EcsModel {
       deployment: opts.deployment,
       tags: opts.tags ?? [],
       version: 1,
-      failed: false
+      failed: false,
+      stable: false
     }
     this.tasks.set(arn, task)
     opts.deployment?.tasks.push(task)
@@ -481,10 +498,22 @@ export class EcsModel {
         )
         break
       case 'slow-start':
-        steps.push({ at: running + T.slowStart, lastStatus: 'RUNNING', health: 'HEALTHY' })
+        steps.push({ at: running + T.slowStart, lastStatus: 'RUNNING' })
+        steps.push({
+          at: running + T.slowStart + T.stabilize,
+          lastStatus: 'RUNNING',
+          health: 'HEALTHY',
+          stable: true
+        })
         break
       default:
-        steps.push({ at: running, lastStatus: 'RUNNING', health: 'HEALTHY' })
+        steps.push({ at: running, lastStatus: 'RUNNING' })
+        steps.push({
+          at: running + T.stabilize,
+          lastStatus: 'RUNNING',
+          health: 'HEALTHY',
+          stable: true
+        })
     }
     void td
     return steps
@@ -521,6 +550,7 @@ export class EcsModel {
         if (c.hasHealthCheck) c.healthStatus = 'UNKNOWN'
       }
     }
+    if (step.stable) task.stable = true
     if (step.health) {
       if (task.containers.some((c) => c.hasHealthCheck)) {
         task.healthStatus = step.health
@@ -613,10 +643,7 @@ export class EcsModel {
   /** A deployment is healthy when all its desired tasks run (and pass health checks when defined). */
   healthy(d: SimDeployment): boolean {
     const ok = d.tasks.filter(
-      (t) =>
-        t.desiredStatus === 'RUNNING' &&
-        t.lastStatus === 'RUNNING' &&
-        t.healthStatus !== 'UNHEALTHY'
+      (t) => t.desiredStatus === 'RUNNING' && t.lastStatus === 'RUNNING' && t.stable
     ).length
     return ok >= d.desiredCount
   }
@@ -654,7 +681,7 @@ export class EcsModel {
           d.updatedAt = t
         }
       }
-      if (svc.deployments.length === 1) this.complete(svc, current, t)
+      if (this.othersDrained(svc)) this.complete(svc, current, t)
     }
     void rollbackSd
   }
@@ -666,7 +693,8 @@ export class EcsModel {
     svc.lastCompleted = {
       taskDefinition: d.taskDefinition,
       revisionArn: d.revisionArn,
-      deploymentId: d.id
+      deploymentId: d.id,
+      source: d.behaviourSource
     }
     const sd = d.serviceDeployment ?? d.rollbackOf
     if (sd) {
@@ -745,7 +773,7 @@ export class EcsModel {
       source.trafficWeight = 100
       svc.deployments = [source, ...svc.deployments.filter((d) => d !== source)]
     } else {
-      const rb = this.newDeployment(svc, target.taskDefinition, t, failed.behaviourSource)
+      const rb = this.newDeployment(svc, target.taskDefinition, t, target.source)
       rb.revisionArn = target.revisionArn
       rb.rollbackOf = sd
       rb.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${failed.id}.`
@@ -833,7 +861,7 @@ export class EcsModel {
       return
     }
     if (stage === 'CLEAN_UP') {
-      if (svc.deployments.length === 1) this.complete(svc, green, t)
+      if (this.othersDrained(svc)) this.complete(svc, green, t)
       return
     }
     if (sd.stageEndsAt === undefined || t < sd.stageEndsAt) return
@@ -950,11 +978,20 @@ export class EcsModel {
     }
   }
 
+  private othersDrained(svc: SimService): boolean {
+    return svc.deployments
+      .slice(1)
+      .every((d) => d.draining && d.tasks.every((x) => x.lastStatus === 'STOPPED'))
+  }
+
   private removeDrained(svc: SimService, t: number): void {
     const keep: SimDeployment[] = []
+    const primary = svc.deployments[0]
     for (const [i, d] of svc.deployments.entries()) {
       const empty = d.tasks.every((x) => x.lastStatus === 'STOPPED')
-      if (i > 0 && d.draining && empty) {
+      // A FAILED deployment stays listed until the deployment replacing it (the rollback) completes.
+      const lingering = d.rolloutState === 'FAILED' && primary?.rolloutState === 'IN_PROGRESS'
+      if (i > 0 && d.draining && empty && !lingering) {
         d.status = 'INACTIVE'
         d.updatedAt = t
         continue
@@ -1100,7 +1137,8 @@ export class EcsModel {
     svc.lastCompleted = {
       taskDefinition: ts.taskDefinition,
       revisionArn: ts.revisionArn,
-      deploymentId: ts.id
+      deploymentId: ts.id,
+      source: ts.behaviourSource
     }
     this.event(svc, t, `updated the primary task set to ${ts.taskSetArn ?? ts.id}.`)
   }

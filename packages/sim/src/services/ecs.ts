@@ -2,6 +2,7 @@
  * Amazon ECS (awsJson1_1, X-Amz-Target AmazonEC2ContainerServiceV20141113.*): the operations, their
  * validation and error codes, and the wire shapes of the model in ecs-model.ts.
  */
+import { createHash } from 'node:crypto'
 import {
   AwsError,
   type AdminHandler,
@@ -884,6 +885,29 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
         })
       )
       return { scenarios: model.scenarios }
+    },
+    /**
+     * {images: {"<ref>": {digest?, labels?}} | ["<ref>", …]}: images that tasks can pull although the local
+     * registry does not hold them (public images); {clear: true} forgets them.
+     */
+    images: (body) => {
+      if (body.clear === true) model.externalImages.clear()
+      const images = body.images
+      const entries: [string, unknown][] = Array.isArray(images)
+        ? images.map((r) => [String(r), {}])
+        : isObj(images)
+          ? Object.entries(images)
+          : []
+      for (const [ref, v] of entries) {
+        const spec = isObj(v) ? v : {}
+        const digest =
+          typeof spec.digest === 'string'
+            ? spec.digest
+            : `sha256:${createHash('sha256').update(ref).digest('hex')}`
+        const labels = isObj(spec.labels) ? (spec.labels as Record<string, string>) : {}
+        model.externalImages.set(ref, { digest, labels })
+      }
+      return { images: Object.fromEntries(model.externalImages) }
     },
     /** GET ?cluster=&service= → the service as DescribeServices shows it, its service deployments and tasks. */
     service: (body, query) => {
