@@ -158,16 +158,14 @@ function stubEcr(): void {
     tags.set(input.imageTag, input.imageDigest)
     return { image: {} }
   })
-  ecrMock
-    .on(GetAuthorizationTokenCommand)
-    .resolves({
-      authorizationData: [
-        {
-          authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString('base64'),
-          proxyEndpoint: `https://${REGISTRY}`
-        }
-      ]
-    })
+  ecrMock.on(GetAuthorizationTokenCommand).resolves({
+    authorizationData: [
+      {
+        authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString('base64'),
+        proxyEndpoint: `https://${REGISTRY}`
+      }
+    ]
+  })
 }
 
 beforeEach(() => {

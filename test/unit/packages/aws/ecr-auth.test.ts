@@ -14,7 +14,9 @@ const ecr = new ECRClient({
   credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
 })
 
-afterEach(() => ecrMock.reset())
+afterEach(() => {
+  ecrMock.reset()
+})
 
 describe('ECR login', () => {
   it('decodes and masks the token and the password before returning them', async () => {

@@ -38,7 +38,9 @@ const manifest = JSON.stringify({
 const image = { digest: D1, manifest, mediaType: MEDIA_TYPES.dockerManifest }
 const notFound = () => new ImageNotFoundException({ message: 'not found', $metadata: {} })
 
-afterEach(() => ecrMock.reset())
+afterEach(() => {
+  ecrMock.reset()
+})
 
 describe('describeImage', () => {
   it('returns undefined for a missing image and the detail otherwise', async () => {
@@ -53,17 +55,15 @@ describe('describeImage', () => {
 
 describe('getImageManifest', () => {
   it('asks for every manifest media type and returns the manifest', async () => {
-    ecrMock
-      .on(BatchGetImageCommand)
-      .resolves({
-        images: [
-          {
-            imageId: { imageDigest: D1 },
-            imageManifest: manifest,
-            imageManifestMediaType: MEDIA_TYPES.dockerManifest
-          }
-        ]
-      })
+    ecrMock.on(BatchGetImageCommand).resolves({
+      images: [
+        {
+          imageId: { imageDigest: D1 },
+          imageManifest: manifest,
+          imageManifestMediaType: MEDIA_TYPES.dockerManifest
+        }
+      ]
+    })
     const got = await getImageManifest(ecr, repo, { imageTag: 'v1' })
     expect(got).toEqual(image)
     expect(ecrMock.commandCalls(BatchGetImageCommand)[0]?.args[0].input.acceptedMediaTypes).toEqual(
@@ -77,12 +77,10 @@ describe('getImageManifest', () => {
   })
 
   it('explains a failure entry', async () => {
-    ecrMock
-      .on(BatchGetImageCommand)
-      .resolves({
-        images: [],
-        failures: [{ failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'nope' }]
-      })
+    ecrMock.on(BatchGetImageCommand).resolves({
+      images: [],
+      failures: [{ failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'nope' }]
+    })
     await expect(getImageManifest(ecr, repo, { imageTag: 'v9' })).rejects.toThrow(
       /api:v9 was not found in ECR \(ImageTagDoesNotMatchDigest: nope\)/
     )
@@ -135,14 +133,12 @@ describe('putImageTags', () => {
 
   it('explains the cross-repository limit when layers are missing', async () => {
     ecrMock.on(DescribeImagesCommand).rejects(notFound())
-    ecrMock
-      .on(PutImageCommand)
-      .rejects(
-        new LayersNotFoundException({
-          message: 'The image manifest refers to layers that do not exist',
-          $metadata: {}
-        })
-      )
+    ecrMock.on(PutImageCommand).rejects(
+      new LayersNotFoundException({
+        message: 'The image manifest refers to layers that do not exist',
+        $metadata: {}
+      })
+    )
     await expect(putImageTags(ecr, repo, image, ['v1'])).rejects.toThrow(
       /LayersNotFoundException.*every layer .* must already be in the target repository/
     )
@@ -184,44 +180,36 @@ describe('index manifests', () => {
 
   it('reads each platform config through GetDownloadUrlForLayer', async () => {
     const top = `sha256:${'f'.repeat(64)}`
-    ecrMock
-      .on(BatchGetImageCommand, { imageIds: [{ imageDigest: top }] })
-      .resolves({
-        images: [
-          {
-            imageId: { imageDigest: top },
-            imageManifest: index,
-            imageManifestMediaType: MEDIA_TYPES.ociIndex
-          }
-        ]
-      })
-    ecrMock
-      .on(BatchGetImageCommand, { imageIds: [{ imageDigest: D1 }] })
-      .resolves({
-        images: [
-          {
-            imageId: { imageDigest: D1 },
-            imageManifest: manifest.replace(CFG, `sha256:${'3'.repeat(64)}`),
-            imageManifestMediaType: MEDIA_TYPES.ociManifest
-          }
-        ]
-      })
-    ecrMock
-      .on(BatchGetImageCommand, { imageIds: [{ imageDigest: D2 }] })
-      .resolves({
-        images: [
-          {
-            imageId: { imageDigest: D2 },
-            imageManifest: manifest.replace(CFG, `sha256:${'4'.repeat(64)}`),
-            imageManifestMediaType: MEDIA_TYPES.ociManifest
-          }
-        ]
-      })
-    ecrMock
-      .on(GetDownloadUrlForLayerCommand)
-      .callsFake((input: { layerDigest: string }) => ({
-        downloadUrl: `https://s3.example/${input.layerDigest}`
-      }))
+    ecrMock.on(BatchGetImageCommand, { imageIds: [{ imageDigest: top }] }).resolves({
+      images: [
+        {
+          imageId: { imageDigest: top },
+          imageManifest: index,
+          imageManifestMediaType: MEDIA_TYPES.ociIndex
+        }
+      ]
+    })
+    ecrMock.on(BatchGetImageCommand, { imageIds: [{ imageDigest: D1 }] }).resolves({
+      images: [
+        {
+          imageId: { imageDigest: D1 },
+          imageManifest: manifest.replace(CFG, `sha256:${'3'.repeat(64)}`),
+          imageManifestMediaType: MEDIA_TYPES.ociManifest
+        }
+      ]
+    })
+    ecrMock.on(BatchGetImageCommand, { imageIds: [{ imageDigest: D2 }] }).resolves({
+      images: [
+        {
+          imageId: { imageDigest: D2 },
+          imageManifest: manifest.replace(CFG, `sha256:${'4'.repeat(64)}`),
+          imageManifestMediaType: MEDIA_TYPES.ociManifest
+        }
+      ]
+    })
+    ecrMock.on(GetDownloadUrlForLayerCommand).callsFake((input: { layerDigest: string }) => ({
+      downloadUrl: `https://s3.example/${input.layerDigest}`
+    }))
     const users: Record<string, string> = {
       [`sha256:${'3'.repeat(64)}`]: '65532',
       [`sha256:${'4'.repeat(64)}`]: ''

@@ -7,6 +7,7 @@ import {
   LifecyclePolicyNotFoundException,
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
+  type Repository,
   RepositoryNotFoundException
 } from '@aws-sdk/client-ecr'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -28,7 +29,7 @@ const settings: RepositorySettings = {
   scanOnPush: true,
   encryptionType: 'AES256'
 }
-const repo = (over: Record<string, unknown> = {}) => ({
+const repo = (over: Partial<Repository> = {}): Repository => ({
   repositoryName: 'team/api',
   repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api',
   repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/team/api',
@@ -44,17 +45,17 @@ const notFound = () =>
     $metadata: {}
   })
 
-afterEach(() => ecrMock.reset())
+afterEach(() => {
+  ecrMock.reset()
+})
 
 describe('ensureRepository', () => {
   it('uses an existing repository unchanged and reports how it differs from the inputs', async () => {
-    ecrMock
-      .on(DescribeRepositoriesCommand)
-      .resolves({
-        repositories: [
-          repo({ imageTagMutability: 'MUTABLE', imageScanningConfiguration: { scanOnPush: false } })
-        ]
-      })
+    ecrMock.on(DescribeRepositoriesCommand).resolves({
+      repositories: [
+        repo({ imageTagMutability: 'MUTABLE', imageScanningConfiguration: { scanOnPush: false } })
+      ]
+    })
     const info = await ensureRepository(ecr, { repositoryName: 'team/api', create: true, settings })
     expect(info.created).toBe(false)
     expect(info.registry).toBe('123456789012.dkr.ecr.us-east-1.amazonaws.com')
