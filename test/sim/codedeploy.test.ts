@@ -1,0 +1,371 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import {
+  ApplicationDoesNotExistException,
+  CodeDeployClient,
+  CodeDeployServiceException,
+  ContinueDeploymentCommand,
+  CreateApplicationCommand,
+  CreateDeploymentCommand,
+  CreateDeploymentGroupCommand,
+  DeploymentAlreadyCompletedException,
+  DeploymentDoesNotExistException,
+  DeploymentGroupDoesNotExistException,
+  DeploymentIsNotInReadyStateException,
+  GetApplicationCommand,
+  GetDeploymentCommand,
+  GetDeploymentGroupCommand,
+  GetDeploymentTargetCommand,
+  InvalidRevisionException,
+  ListDeploymentTargetsCommand,
+  StopDeploymentCommand,
+  type DeploymentInfo
+} from '@aws-sdk/client-codedeploy'
+import {
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand
+} from '@aws-sdk/client-ecs'
+import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
+
+let stack: SimStack
+let cd: CodeDeployClient
+let ecs: ECSClient
+
+const GOOD_V1 = 'public.example/api:v1'
+const GOOD_V2 = 'public.example/api:v2'
+const CRASH = 'public.example/api:crash'
+const network = { awsvpcConfiguration: { subnets: ['subnet-1'] } }
+
+beforeAll(async () => {
+  stack = await startStack({ registry: false })
+  const config = {
+    endpoint: stack.endpoint,
+    region: stack.region,
+    credentials: {
+      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
+      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
+    },
+    maxAttempts: 1
+  }
+  cd = new CodeDeployClient(config)
+  ecs = new ECSClient(config)
+  await stack.admin.post('ecs/images', { images: [GOOD_V1, GOOD_V2, CRASH] })
+  await stack.admin.post('ecs/scenario', { image: CRASH, behaviour: 'crash', exitCode: 1 })
+  await stack.admin.post('ecs/seed', { clusters: ['prod'] })
+})
+afterAll(async () => {
+  cd?.destroy()
+  ecs?.destroy()
+  await stack?.stop()
+})
+
+async function errorOf(p: Promise<unknown>): Promise<CodeDeployServiceException> {
+  try {
+    await p
+  } catch (e) {
+    return e as CodeDeployServiceException
+  }
+  throw new Error('expected the call to fail')
+}
+
+async function register(image: string): Promise<string> {
+  const r = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'api',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'api', image, portMappings: [{ containerPort: 80 }] }]
+    })
+  )
+  return r.taskDefinition!.taskDefinitionArn!
+}
+
+function appspec(taskDefinition: string, containerName = 'api', containerPort = 80): string {
+  return [
+    'version: 0.0',
+    'Resources:',
+    '  - TargetService:',
+    '      Type: AWS::ECS::Service',
+    '      Properties:',
+    `        TaskDefinition: "${taskDefinition}"`,
+    '        LoadBalancerInfo:',
+    `          ContainerName: "${containerName}"`,
+    `          ContainerPort: ${containerPort}`
+  ].join('\n')
+}
+
+async function setup(
+  name: string,
+  opts: { ready?: number; termination?: number; rollback?: boolean } = {}
+): Promise<string> {
+  const v1 = await register(GOOD_V1)
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: 'prod',
+      serviceName: name,
+      taskDefinition: v1,
+      desiredCount: 2,
+      launchType: 'FARGATE',
+      networkConfiguration: network,
+      deploymentController: { type: 'CODE_DEPLOY' }
+    })
+  )
+  await cd.send(new CreateApplicationCommand({ applicationName: name, computePlatform: 'ECS' }))
+  await cd.send(
+    new CreateDeploymentGroupCommand({
+      applicationName: name,
+      deploymentGroupName: `${name}-dg`,
+      serviceRoleArn: 'arn:aws:iam::123456789012:role/codedeploy',
+      deploymentStyle: { deploymentType: 'BLUE_GREEN', deploymentOption: 'WITH_TRAFFIC_CONTROL' },
+      ecsServices: [{ clusterName: 'prod', serviceName: name }],
+      blueGreenDeploymentConfiguration: {
+        deploymentReadyOption:
+          opts.ready === undefined
+            ? { actionOnTimeout: 'CONTINUE_DEPLOYMENT' }
+            : { actionOnTimeout: 'STOP_DEPLOYMENT', waitTimeInMinutes: opts.ready },
+        terminateBlueInstancesOnDeploymentSuccess: {
+          action: 'TERMINATE',
+          terminationWaitTimeInMinutes: opts.termination ?? 0
+        }
+      },
+      autoRollbackConfiguration: {
+        enabled: opts.rollback ?? true,
+        events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_REQUEST']
+      },
+      loadBalancerInfo: {
+        targetGroupPairInfoList: [
+          {
+            targetGroups: [{ name: `${name}-blue` }, { name: `${name}-green` }],
+            prodTrafficRoute: {
+              listenerArns: [
+                'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/1'
+              ]
+            }
+          }
+        ]
+      }
+    })
+  )
+  stack.clock.advance(5000)
+  return v1
+}
+
+async function deploy(app: string, taskDefinition: string, content?: string): Promise<string> {
+  const r = await cd.send(
+    new CreateDeploymentCommand({
+      applicationName: app,
+      deploymentGroupName: `${app}-dg`,
+      revision: {
+        revisionType: 'AppSpecContent',
+        appSpecContent: { content: content ?? appspec(taskDefinition) }
+      }
+    })
+  )
+  return r.deploymentId!
+}
+
+async function info(id: string): Promise<DeploymentInfo> {
+  return (await cd.send(new GetDeploymentCommand({ deploymentId: id }))).deploymentInfo!
+}
+
+async function advanceUntil(
+  check: () => Promise<boolean>,
+  stepMs = 1000,
+  maxSteps = 500
+): Promise<void> {
+  for (let i = 0; i < maxSteps; i++) {
+    if (await check()) return
+    stack.clock.advance(stepMs)
+  }
+  throw new Error('condition not reached in simulated time')
+}
+
+async function serviceTd(name: string): Promise<string | undefined> {
+  const r = await ecs.send(new DescribeServicesCommand({ cluster: 'prod', services: [name] }))
+  return r.services?.[0]?.taskDefinition
+}
+
+describe('applications and deployment groups', () => {
+  it('creates and reads them, with CodeDeploy errors for missing ones', async () => {
+    await setup('shop')
+    const app = await cd.send(new GetApplicationCommand({ applicationName: 'shop' }))
+    expect(app.application).toMatchObject({
+      applicationName: 'shop',
+      computePlatform: 'ECS',
+      linkedToGitHub: false
+    })
+    const g = await cd.send(
+      new GetDeploymentGroupCommand({ applicationName: 'shop', deploymentGroupName: 'shop-dg' })
+    )
+    expect(g.deploymentGroupInfo).toMatchObject({
+      deploymentGroupName: 'shop-dg',
+      computePlatform: 'ECS',
+      deploymentConfigName: 'CodeDeployDefault.ECSAllAtOnce',
+      ecsServices: [{ clusterName: 'prod', serviceName: 'shop' }]
+    })
+    expect(
+      g.deploymentGroupInfo?.blueGreenDeploymentConfiguration
+        ?.terminateBlueInstancesOnDeploymentSuccess
+    ).toEqual({
+      action: 'TERMINATE',
+      terminationWaitTimeInMinutes: 0
+    })
+    expect(
+      await errorOf(cd.send(new GetApplicationCommand({ applicationName: 'nope' })))
+    ).toBeInstanceOf(ApplicationDoesNotExistException)
+    expect(
+      await errorOf(
+        cd.send(
+          new GetDeploymentGroupCommand({ applicationName: 'shop', deploymentGroupName: 'nope' })
+        )
+      )
+    ).toBeInstanceOf(DeploymentGroupDoesNotExistException)
+    const dup = await errorOf(
+      cd.send(new CreateApplicationCommand({ applicationName: 'shop', computePlatform: 'ECS' }))
+    )
+    expect(dup.name).toBe('ApplicationAlreadyExistsException')
+    const notCd = await errorOf(
+      cd.send(
+        new CreateDeploymentGroupCommand({
+          applicationName: 'shop',
+          deploymentGroupName: 'x',
+          serviceRoleArn: 'arn:aws:iam::123456789012:role/codedeploy',
+          deploymentStyle: {
+            deploymentType: 'BLUE_GREEN',
+            deploymentOption: 'WITH_TRAFFIC_CONTROL'
+          },
+          ecsServices: [{ clusterName: 'prod', serviceName: 'ghost' }]
+        })
+      )
+    )
+    expect(notCd.name).toBe('InvalidECSServiceException')
+  })
+})
+
+describe('blue/green deployments', () => {
+  it('succeeds: replacement task set, ready wait, reroute, termination wait; the service ends on the new revision', async () => {
+    await setup('blue', { ready: 30, termination: 5 })
+    const v2 = await register(GOOD_V2)
+    const id = await deploy('blue', v2)
+    expect(id).toMatch(/^d-[A-Z0-9]{9}$/)
+    expect((await info(id)).status).toBe('Created')
+
+    await advanceUntil(async () => (await info(id)).status === 'Ready')
+    expect(await serviceTd('blue')).not.toBe(v2)
+    const target = await cd.send(
+      new GetDeploymentTargetCommand({ deploymentId: id, targetId: 'prod:blue' })
+    )
+    const events = target.deploymentTarget?.ecsTarget?.lifecycleEvents ?? []
+    expect(events.find((e) => e.lifecycleEventName === 'Install')?.status).toBe('Succeeded')
+    expect(events.find((e) => e.lifecycleEventName === 'AllowTraffic')?.status).toBe('Pending')
+    expect(target.deploymentTarget?.ecsTarget?.taskSetsInfo?.map((t) => t.taskSetLabel)).toEqual([
+      'Blue',
+      'Green'
+    ])
+    expect(target.deploymentTarget?.ecsTarget?.taskSetsInfo?.[1]?.runningCount).toBe(2)
+
+    await cd.send(
+      new ContinueDeploymentCommand({ deploymentId: id, deploymentWaitType: 'READY_WAIT' })
+    )
+    await advanceUntil(async () => (await info(id)).instanceTerminationWaitTimeStarted === true)
+    expect((await info(id)).status).toBe('InProgress')
+    expect(await serviceTd('blue')).toBe(v2)
+    await cd.send(
+      new ContinueDeploymentCommand({ deploymentId: id, deploymentWaitType: 'TERMINATION_WAIT' })
+    )
+    await advanceUntil(async () => (await info(id)).status === 'Succeeded')
+    const done = await info(id)
+    expect(done.deploymentOverview).toMatchObject({ Succeeded: 1, Failed: 0 })
+    expect(done.completeTime).toBeInstanceOf(Date)
+    stack.clock.advance(5000)
+    const svc = (
+      await ecs.send(new DescribeServicesCommand({ cluster: 'prod', services: ['blue'] }))
+    ).services![0]!
+    expect(svc.taskDefinition).toBe(v2)
+    expect(svc.taskSets?.map((t) => t.taskDefinition)).toEqual([v2])
+
+    const targets = await cd.send(new ListDeploymentTargetsCommand({ deploymentId: id }))
+    expect(targets.targetIds).toEqual(['prod:blue'])
+    const again = await errorOf(cd.send(new StopDeploymentCommand({ deploymentId: id })))
+    expect(again).toBeInstanceOf(DeploymentAlreadyCompletedException)
+    const notReady = await errorOf(cd.send(new ContinueDeploymentCommand({ deploymentId: id })))
+    expect(notReady).toBeInstanceOf(DeploymentIsNotInReadyStateException)
+  })
+
+  it('fails a crashing replacement task set with errorInformation and rolls back automatically', async () => {
+    const v1 = await setup('red')
+    const bad = await register(CRASH)
+    const id = await deploy('red', bad)
+    stack.clock.advance(10_000)
+    expect((await info(id)).status).toBe('InProgress')
+    stack.clock.advance(61 * 60 * 1000)
+    const failed = await info(id)
+    expect(failed.status).toBe('Failed')
+    expect(failed.errorInformation?.code).toBe('ECS_UPDATE_ERROR')
+    expect(failed.errorInformation?.message).toMatch(/replacement task set to become healthy/)
+    const rollbackId = failed.rollbackInfo?.rollbackDeploymentId
+    expect(rollbackId).toMatch(/^d-/)
+    await advanceUntil(async () => (await info(rollbackId!)).status === 'Succeeded')
+    const rb = await info(rollbackId!)
+    expect(rb.creator).toBe('codeDeployRollback')
+    expect(rb.rollbackInfo?.rollbackTriggeringDeploymentId).toBe(id)
+    expect(await serviceTd('red')).toBe(v1)
+  })
+
+  it('fails a deployment whose AppSpec names a container port the task definition lacks', async () => {
+    await setup('port')
+    const v2 = await register(GOOD_V2)
+    const id = await deploy('port', v2, appspec(v2, 'api', 8080))
+    await advanceUntil(async () => (await info(id)).status === 'Failed')
+    expect((await info(id)).errorInformation).toEqual({
+      code: 'ECS_UPDATE_ERROR',
+      message: expect.stringMatching(/container port 8080/) as unknown as string
+    })
+  })
+
+  it('validates the AppSpec and the names on CreateDeployment', async () => {
+    await setup('val')
+    const invalid = await errorOf(deploy('val', 'x', 'version: 0.0\nResources: []\n'))
+    expect(invalid).toBeInstanceOf(InvalidRevisionException)
+    const noTd = await errorOf(
+      deploy(
+        'val',
+        'x',
+        'Resources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties: {}\n'
+      )
+    )
+    expect(noTd).toBeInstanceOf(InvalidRevisionException)
+    expect(noTd.message).toMatch(/TaskDefinition/)
+    const noApp = await errorOf(
+      cd.send(new CreateDeploymentCommand({ applicationName: 'ghost', deploymentGroupName: 'x' }))
+    )
+    expect(noApp).toBeInstanceOf(ApplicationDoesNotExistException)
+    const noGroup = await errorOf(
+      cd.send(new CreateDeploymentCommand({ applicationName: 'val', deploymentGroupName: 'ghost' }))
+    )
+    expect(noGroup).toBeInstanceOf(DeploymentGroupDoesNotExistException)
+    const noDeployment = await errorOf(
+      cd.send(new GetDeploymentCommand({ deploymentId: 'd-AAAAAAAAA' }))
+    )
+    expect(noDeployment).toBeInstanceOf(DeploymentDoesNotExistException)
+  })
+
+  it('stops a deployment on request and rolls back', async () => {
+    const v1 = await setup('halt', { ready: 60 })
+    const v2 = await register(GOOD_V2)
+    const id = await deploy('halt', v2)
+    await advanceUntil(async () => (await info(id)).status === 'Ready')
+    const r = await cd.send(
+      new StopDeploymentCommand({ deploymentId: id, autoRollbackEnabled: true })
+    )
+    expect(r.status).toBe('Pending')
+    const stopped = await info(id)
+    expect(stopped.status).toBe('Stopped')
+    expect(stopped.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/)
+    stack.clock.advance(10_000)
+    expect(await serviceTd('halt')).toBe(v1)
+  })
+})
