@@ -9,7 +9,18 @@ import { createHash } from 'node:crypto'
 import { AwsError, type Handler, type ServiceModule } from '../core/types.js'
 import type { EcsServiceModule } from './ecs.js'
 import type { Behaviour, EcsModelDeps, SimDeployment, SimService, TaskDef } from './ecs-model.js'
-import { arr, compact, epoch, isObj, obj, paginate, str, uuid, type Json } from './ecs-util.js'
+import {
+  arr,
+  compact,
+  epoch,
+  isObj,
+  obj,
+  paginate,
+  str,
+  uuid,
+  type Json,
+  text
+} from './ecs-util.js'
 
 export interface CodeDeployDeps extends EcsModelDeps {
   ecs: EcsServiceModule
@@ -734,8 +745,8 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
         )
       }
       const mapping = {
-        serviceName: String(services[0]!.serviceName ?? ''),
-        clusterName: String(services[0]!.clusterName ?? '')
+        serviceName: text(services[0]!.serviceName, ''),
+        clusterName: text(services[0]!.clusterName, '')
       }
       ecs.sync()
       const cluster = ecs.clusters.get(mapping.clusterName)
@@ -777,7 +788,7 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
         : { actionOnTimeout: 'CONTINUE_DEPLOYMENT', waitTimeInMinutes: 0 }
       if (
         !['CONTINUE_DEPLOYMENT', 'STOP_DEPLOYMENT'].includes(
-          String(ready.actionOnTimeout ?? 'CONTINUE_DEPLOYMENT')
+          text(ready.actionOnTimeout, 'CONTINUE_DEPLOYMENT')
         )
       ) {
         throw err(

@@ -7,7 +7,7 @@
  * CodeDeploy drives CODE_DEPLOY services through the task-set methods at the bottom.
  */
 import { AwsError, type Clock, type RegistryView } from '../core/types.js'
-import { digits, hex, uuid, type Json } from './ecs-util.js'
+import { digits, hex, uuid, type Json, text } from './ecs-util.js'
 
 export type BehaviourKind = 'healthy' | 'crash' | 'unhealthy' | 'slow-start' | 'exit' | 'pull-error'
 
@@ -238,18 +238,6 @@ const STAGES = [
   'BAKE_TIME',
   'CLEAN_UP'
 ] as const
-
-/** Hook stages a lifecycle hook may target (ECS DeploymentLifecycleHookStage). */
-const HOOK_STAGES = new Set([
-  'RECONCILE_SERVICE',
-  'PRE_SCALE_UP',
-  'POST_SCALE_UP',
-  'TEST_TRAFFIC_SHIFT',
-  'POST_TEST_TRAFFIC_SHIFT',
-  'PRODUCTION_TRAFFIC_SHIFT',
-  'PRE_PRODUCTION_TRAFFIC_SHIFT',
-  'POST_PRODUCTION_TRAFFIC_SHIFT'
-])
 
 const STOPPED_TASK_RETENTION_MS = 60 * 60 * 1000
 
@@ -1045,7 +1033,7 @@ export class EcsModel {
     this.sync(t)
     const d = this.newDeployment(svc, td, t, source)
     const cfg = svc.deploymentConfiguration
-    const strategy = String(cfg.strategy ?? 'ROLLING')
+    const strategy = text(cfg.strategy, 'ROLLING')
     const cb = (cfg.deploymentCircuitBreaker as Json | undefined) ?? {}
     const sourceDeployments = svc.deployments.filter((x) => x.status !== 'INACTIVE')
     const sd: SimServiceDeployment = {
@@ -1072,7 +1060,7 @@ export class EcsModel {
         sd.hooks.push({
           hookId: hex(8),
           stage,
-          targetType: String(hook.targetType ?? 'AWS_LAMBDA'),
+          targetType: text(hook.targetType, 'AWS_LAMBDA'),
           targetArn: typeof hook.hookTargetArn === 'string' ? hook.hookTargetArn : undefined,
           status: 'PENDING'
         })
@@ -1163,7 +1151,7 @@ export function clusterName(ref: string): string {
 /** ECS's default threshold: 50% of the desired count, rounded up, clamped to [3, 200]. */
 export function breakerThreshold(cb: Json, desired: number): number {
   const tc = cb.thresholdConfiguration as Json | undefined
-  const type = String(tc?.type ?? 'BOUNDED_PERCENT')
+  const type = text(tc?.type, 'BOUNDED_PERCENT')
   const value = Number(tc?.value ?? 50)
   if (type === 'COUNT') return Math.max(1, value)
   const raw = Math.ceil((value / 100) * desired)

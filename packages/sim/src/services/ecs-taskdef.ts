@@ -33,6 +33,8 @@ function clientError(message: string): AwsError {
 /** "1 vCPU" / "1vcpu" / "1024" → 1024 cpu units. */
 export function parseCpu(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw clientError("Invalid 'cpu' setting for task.")
   const s = String(v).trim()
   let m = /^(\d+)$/.exec(s)
   if (m) return Number(m[1])
@@ -44,6 +46,8 @@ export function parseCpu(v: unknown): number | undefined {
 /** "2 GB" / "2gb" / "2048" → 2048 MiB. */
 export function parseMemory(v: unknown): number | undefined {
   if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string' && typeof v !== 'number')
+    throw clientError("Invalid 'memory' setting for task.")
   const s = String(v).trim()
   let m = /^(\d+)$/.exec(s)
   if (m) return Number(m[1])

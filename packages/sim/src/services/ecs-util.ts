@@ -48,6 +48,13 @@ export function arr<T = unknown>(input: Json, key: string): T[] | undefined {
   return v as T[]
 }
 
+/** A string member, or `fallback` when absent or not a string (numbers are rendered). */
+export function text(v: unknown, fallback: string): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return fallback
+}
+
 export function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

@@ -24,7 +24,19 @@ import {
   type TaskDef
 } from './ecs-model.js'
 import { validateTaskDefinition } from './ecs-taskdef.js'
-import { arr, bool, compact, epoch, isObj, num, obj, paginate, str, type Json } from './ecs-util.js'
+import {
+  arr,
+  bool,
+  compact,
+  epoch,
+  isObj,
+  num,
+  obj,
+  paginate,
+  str,
+  type Json,
+  text
+} from './ecs-util.js'
 
 export type EcsDeps = EcsModelDeps
 
@@ -283,7 +295,7 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
     const out: Json = { ...base, ...(patch ?? {}) }
     const cb = patch?.deploymentCircuitBreaker
     if (cb !== undefined && !isObj(cb)) throw invalid('deploymentCircuitBreaker must be an object.')
-    const strategy = String(out.strategy ?? 'ROLLING')
+    const strategy = text(out.strategy, 'ROLLING')
     if (!['ROLLING', 'BLUE_GREEN', 'CANARY', 'LINEAR'].includes(strategy)) {
       throw invalid(`Invalid deployment strategy: ${strategy}.`)
     }
@@ -421,7 +433,7 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       if (existing && existing.status !== 'INACTIVE')
         throw invalid('Creation of service was not idempotent.')
       const controllerIn = obj(input, 'deploymentController')
-      const controller = String(controllerIn?.type ?? 'ECS')
+      const controller = text(controllerIn?.type, 'ECS')
       if (!['ECS', 'CODE_DEPLOY', 'EXTERNAL'].includes(controller))
         throw invalid(`Invalid deployment controller: ${controller}.`)
       if (controller === 'EXTERNAL')
@@ -869,7 +881,7 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
         model.scenarios.length = 0
         return { scenarios: [] }
       }
-      const behaviour = String(body.behaviour ?? '')
+      const behaviour = text(body.behaviour, '')
       if (!isBehaviour(behaviour)) {
         throw invalid('behaviour must be one of healthy, crash, unhealthy, slow-start, exit.')
       }

@@ -12,7 +12,7 @@ import {
   type RestRoute,
   type ServiceModule
 } from '../core/types.js'
-import { compact, epoch, isObj, paginate, uuid, type Json } from './ecs-util.js'
+import { compact, epoch, isObj, paginate, uuid, type Json, text } from './ecs-util.js'
 
 export interface EksDeps {
   clock: Clock
@@ -271,13 +271,13 @@ export function createEksService(deps: EksDeps): EksServiceModule {
         'name must match ^[0-9A-Za-z][A-Za-z0-9\\-_]*$ (1-100 characters).'
       )
     }
-    const mode = String(raw.authenticationMode ?? 'API_AND_CONFIG_MAP')
+    const mode = text(raw.authenticationMode, 'API_AND_CONFIG_MAP')
     if (!AUTH_MODES.includes(mode))
       throw new AwsError(
         'InvalidParameterException',
         `authenticationMode must be one of ${AUTH_MODES.join(', ')}.`
       )
-    const status = String(raw.status ?? 'ACTIVE')
+    const status = text(raw.status, 'ACTIVE')
     if (!STATUSES.includes(status))
       throw new AwsError(
         'InvalidParameterException',
@@ -287,13 +287,13 @@ export function createEksService(deps: EksDeps): EksServiceModule {
     const c: EksCluster = {
       name,
       arn: `arn:aws:eks:${deps.region}:${deps.accountId}:cluster/${name}`,
-      endpoint: String(raw.endpoint ?? `https://${name.toLowerCase()}.sim.eks.local`),
-      certificateAuthority: String(raw.certificateAuthority ?? raw.caData ?? ''),
+      endpoint: text(raw.endpoint, `https://${name.toLowerCase()}.sim.eks.local`),
+      certificateAuthority: text(raw.certificateAuthority ?? raw.caData, ''),
       status,
-      version: String(raw.version ?? '1.33'),
-      platformVersion: String(raw.platformVersion ?? 'eks.1'),
+      version: text(raw.version, '1.33'),
+      platformVersion: text(raw.platformVersion, 'eks.1'),
       authenticationMode: mode,
-      roleArn: String(raw.roleArn ?? `arn:aws:iam::${deps.accountId}:role/eks-cluster-role`),
+      roleArn: text(raw.roleArn, `arn:aws:iam::${deps.accountId}:role/eks-cluster-role`),
       createdAt: now,
       tags: isObj(raw.tags) ? (raw.tags as Record<string, string>) : {},
       oidcIssuer: typeof raw.oidcIssuer === 'string' ? raw.oidcIssuer : undefined,
@@ -306,8 +306,8 @@ export function createEksService(deps: EksDeps): EksServiceModule {
       c.entries.set(e.principalArn, {
         principalArn: e.principalArn,
         kubernetesGroups: (e.kubernetesGroups as string[] | undefined) ?? [],
-        username: String(e.username ?? defaultUsername(e.principalArn)),
-        type: String(e.type ?? 'STANDARD'),
+        username: text(e.username, defaultUsername(e.principalArn)),
+        type: text(e.type, 'STANDARD'),
         createdAt: now,
         tags: isObj(e.tags) ? (e.tags as Record<string, string>) : {},
         policies: (((e.policies ?? e.accessPolicies) as unknown[] | undefined) ?? []).map((p) => {
@@ -316,7 +316,7 @@ export function createEksService(deps: EksDeps): EksServiceModule {
             policyArn: String(pj.policyArn),
             accessScope: isObj(pj.accessScope)
               ? {
-                  type: String(pj.accessScope.type ?? 'cluster'),
+                  type: text(pj.accessScope.type, 'cluster'),
                   namespaces: pj.accessScope.namespaces as string[] | undefined
                 }
               : { type: 'cluster' },
