@@ -178,7 +178,7 @@ async function main(deps: Deps): Promise<void> {
     }
   }
 
-  const uriTag = commit?.short ?? tags.find((t) => t !== 'latest') ?? (tags[0])
+  const uriTag = commit?.short ?? tags.find((t) => t !== 'latest') ?? tags[0]
   const imageUri = `${repo.repositoryUri}:${uriTag}`
   const imageRef = `${repo.repositoryUri}@${result.digest}`
   setOutputs({

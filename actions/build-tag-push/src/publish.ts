@@ -177,7 +177,7 @@ export async function buildAndPush(
   tags: string[]
 ): Promise<ImageResult> {
   const repo = ctx.repo
-  const login = await withGroup('Log in to ECR', async () => {
+  await withGroup('Log in to ECR', async () => {
     const creds = await getEcrLogin(ctx.ecr, repo.registryId)
     if (creds.registry !== repo.registry) {
       core.info(
@@ -188,9 +188,7 @@ export async function buildAndPush(
     if (creds.registry !== repo.registry)
       await dockerLogin(ctx.docker, { ...creds, registry: repo.registry })
     core.saveState('registry', repo.registry)
-    return creds
   })
-  void login
   const builder = await detectBuilder(ctx.docker)
   const secretsDir = build.secrets.length
     ? mkdtempSync(join(ctx.runnerTemp, 'shipline-secrets-'))
