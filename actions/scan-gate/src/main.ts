@@ -216,7 +216,7 @@ export async function run(deps: ScanGateDeps = defaultDeps()): Promise<void> {
           (expired.length
             ? ` (allowlist entr${expired.length === 1 ? 'y' : 'ies'} for ${[...new Set(expired.map((f) => f.id))].join(', ')} expired)`
             : ''),
-        'Upgrade the packages listed in the job summary and rebuild, or add a reviewed allowlist entry (id, reason, expires) for each accepted risk'
+        'Upgrade the packages listed in the job summary and rebuild, or add a reviewed allowlist entry (id, reason, expires) for each accepted risk.'
       )
     }
     core.info(`Scan gate passed for ${resolved.reference}`)

@@ -18,6 +18,14 @@ export function summaryEnabled(): boolean {
   )
 }
 
+/**
+ * @actions/core renders an empty cell as an unclosed `<td>` (its wrap() omits the closing tag for empty content),
+ * which shifts every later cell of the row: give empty cells a non-breaking space instead.
+ */
+function cell(data: string): string {
+  return data === '' ? '&nbsp;' : data
+}
+
 /** Appends one job-summary section; a no-op when SHIPLINE_SUMMARY=false or outside a runner. */
 export async function writeSummary(section: SummarySection): Promise<void> {
   if (!summaryEnabled()) return
@@ -28,12 +36,15 @@ export async function writeSummary(section: SummarySection): Promise<void> {
         { data: 'Field', header: true },
         { data: 'Value', header: true }
       ],
-      ...section.rows.map(([label, value]) => [label, value])
+      ...section.rows.map(([label, value]) => [cell(label), cell(value)])
     ])
   }
   for (const table of section.tables ?? []) {
     if (table.caption) summary.addRaw(`\n**${table.caption}**\n`, true)
-    summary.addTable([table.header.map((data) => ({ data, header: true })), ...table.rows])
+    summary.addTable([
+      table.header.map((data) => ({ data: cell(data), header: true })),
+      ...table.rows.map((row) => row.map(cell))
+    ])
   }
   if (section.markdown) summary.addRaw(section.markdown, true)
   await summary.write()

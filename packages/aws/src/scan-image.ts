@@ -75,7 +75,10 @@ export function indexPlatforms(manifestText: string): IndexPlatform[] {
   try {
     parsed = JSON.parse(manifestText) as { manifests?: unknown }
   } catch {
-    throw new ActionError('ECR returned an image index that is not valid JSON', 'Re-push the image')
+    throw new ActionError(
+      'ECR returned an image index that is not valid JSON',
+      'Re-push the image.'
+    )
   }
   const children = Array.isArray(parsed.manifests) ? (parsed.manifests as IndexChild[]) : []
   return children
@@ -124,7 +127,7 @@ export async function resolveScanTargets(
   if (!detail?.imageDigest) {
     throw new ActionError(
       `ECR DescribeImages returned no digest for ${reference}`,
-      'Check that the image was pushed completely, then re-run'
+      'Check that the image was pushed completely, then re-run.'
     )
   }
   const digest = detail.imageDigest
@@ -189,7 +192,7 @@ async function getManifest(
       const failure = out.failures?.[0]
       throw new ActionError(
         `ECR BatchGetImage returned no manifest for ${reference}${failure ? ` (${failure.failureCode}: ${failure.failureReason})` : ''}`,
-        'Check that the image was pushed completely, then re-run'
+        'Check that the image was pushed completely, then re-run.'
       )
     }
     let mediaType = image.imageManifestMediaType

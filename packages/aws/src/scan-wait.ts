@@ -80,15 +80,15 @@ const DONE_STATUSES = new Set(['COMPLETE', 'ACTIVE'])
 
 const ERROR_HINTS: Record<string, string> = {
   FAILED:
-    'Re-run the job; if it keeps failing, check the image in the ECR console (Vulnerabilities tab)',
+    'Re-run the job; if it keeps failing, check the image in the ECR console (Vulnerabilities tab).',
   UNSUPPORTED_IMAGE:
-    'ECR cannot scan this image (its OS or media type is not supported, or it is an image index): gate a per-platform image, or set "fail-on-scan-error: false" to pass with a warning',
+    'ECR cannot scan this image (its OS or media type is not supported, or it is an image index): gate a per-platform image, or set "fail-on-scan-error: false" to pass with a warning.',
   SCAN_ELIGIBILITY_EXPIRED:
-    "Inspector's re-scan duration for this image has lapsed: push the image again or lengthen the ECR re-scan duration in Amazon Inspector",
+    "Inspector's re-scan duration for this image has lapsed: push the image again or lengthen the ECR re-scan duration in Amazon Inspector.",
   FINDINGS_UNAVAILABLE:
-    'Findings are not available (the image may be too old or no longer covered): push the image again',
-  IMAGE_ARCHIVED: 'The image is archived: restore it (ECR image storage class) before scanning',
-  LIMIT_EXCEEDED: 'ECR scan limits were exceeded: re-run later'
+    'Findings are not available (the image may be too old or no longer covered): push the image again.',
+  IMAGE_ARCHIVED: 'The image is archived: restore it (ECR image storage class) before scanning.',
+  LIMIT_EXCEEDED: 'ECR scan limits were exceeded: re-run later.'
 }
 
 /** The scan ended in a state that cannot be gated on (FAILED, UNSUPPORTED_IMAGE, …). */
@@ -100,7 +100,7 @@ export class ScanStatusError extends ActionError {
   constructor(target: string, status: string, description: string | undefined) {
     super(
       `The ECR scan of ${target} ended with status ${status}${description ? ` (${description.replace(/\.$/, '')})` : ''}`,
-      ERROR_HINTS[status] ?? 'Check the image in the ECR console'
+      ERROR_HINTS[status] ?? 'Check the image in the ECR console.'
     )
     this.name = 'ScanStatusError'
     this.status = status
@@ -219,13 +219,13 @@ export async function readAllFindings(
     if (seen.has(token)) {
       throw new ActionError(
         `ECR DescribeImageScanFindings repeated a pagination token for ${targetName(target)}`,
-        'Re-run the job'
+        'Re-run the job.'
       )
     }
     if (pages >= MAX_FINDINGS_PAGES) {
       throw new ActionError(
         `ECR returned more than ${MAX_FINDINGS_PAGES} pages of findings for ${targetName(target)}`,
-        'Re-run the job'
+        'Re-run the job.'
       )
     }
     seen.add(token)
@@ -297,11 +297,11 @@ export async function waitForScan(
     const settling = previous !== undefined
     const what = settling
       ? `the findings of ${name} to settle (status ${lastStatus}; ${previous?.findings.length ?? 0} findings in the last reading, still changing)`
-      : `the ECR scan of ${name} (last status ${lastStatus}${lastDescription ? `: ${lastDescription}` : ''})`
+      : `the ECR scan of ${name} (last status ${lastStatus}${lastDescription ? `: ${lastDescription.replace(/\.$/, '')}` : ''})`
     const hint =
       mode === 'ENHANCED'
-        ? 'Raise "timeout", and check in Amazon Inspector (Coverage → Container images) that this repository is covered and scanned'
-        : 'Raise "timeout"; basic scans usually finish within a few minutes'
+        ? 'Raise "timeout", and check in Amazon Inspector (Coverage → Container images) that this repository is covered and scanned.'
+        : 'Raise "timeout"; basic scans usually finish within a few minutes.'
     return new ActionError(
       `Timed out after ${formatDuration(poller.elapsedMs())} waiting for ${what}`,
       hint
