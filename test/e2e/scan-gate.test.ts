@@ -8,10 +8,12 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
+  BatchGetImageCommand,
   CreateRepositoryCommand,
   DescribeImagesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  PutImageCommand,
   PutRegistryScanningConfigurationCommand
 } from '@aws-sdk/client-ecr'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
@@ -279,6 +281,66 @@ describe('scan-gate against the local stack: basic scanning', () => {
     expect(lenient.exitCode).toBe(0)
     expect(lenient.warnings.join('\n')).toContain('was NOT gated')
     expect(lenient.outputs).toMatchObject({ passed: 'true', 'scan-status': 'UNSUPPORTED_IMAGE' })
+  })
+
+  it('an image index is gated through its platform image, and the log explains why', async () => {
+    const repo = uniqueName('e2e/scan-index')
+    const child = await pushImage(repo)
+    await scenario(repo, { findings: [HIGH] })
+    const got = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: child }] })
+    )
+    const manifest = got.images?.[0]
+    const childEntry = {
+      mediaType: manifest?.imageManifestMediaType,
+      digest: child,
+      size: Buffer.byteLength(manifest?.imageManifest ?? '')
+    }
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { ...childEntry, platform: { os: 'linux', architecture: 'amd64' } },
+        {
+          ...childEntry,
+          platform: { os: 'unknown', architecture: 'unknown' },
+          annotations: {
+            'vnd.docker.reference.type': 'attestation-manifest',
+            'vnd.docker.reference.digest': child
+          }
+        }
+      ]
+    })
+    const put = await ecr.send(
+      new PutImageCommand({
+        repositoryName: repo,
+        imageTag: 'multi',
+        imageManifest: index,
+        imageManifestMediaType: 'application/vnd.oci.image.index.v1+json'
+      })
+    )
+    const indexDigest = put.image?.imageId?.imageDigest as string
+    const before = stack.requestLog().at(-1)?.id ?? 0
+    const result = await gate({
+      image: `${stack.registryHost}/${repo}:multi`,
+      'severity-threshold': 'HIGH'
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.log).toContain(
+      'is an image index (1 platform image(s), 1 attestation/unknown manifest(s)). ECR cannot scan an index'
+    )
+    expect(result.outputs).toMatchObject({
+      digest: indexDigest,
+      high: '1',
+      blocking: '1',
+      'scan-status': 'COMPLETE'
+    })
+    expect(result.errors[0]).toContain('(linux/amd64)')
+    const scanned = stack
+      .requestLog({ sinceId: before, operation: 'DescribeImageScanFindings' })
+      .map((e) => JSON.stringify(e))
+    expect(scanned.length).toBeGreaterThan(0)
+    expect(scanned.every((e) => e.includes(child) && !e.includes(indexDigest))).toBe(true)
   })
 
   it('an image that does not exist fails with the fix before any wait', async () => {
