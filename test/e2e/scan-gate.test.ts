@@ -213,7 +213,7 @@ describe('scan-gate against the local stack: basic scanning', () => {
     expect(report).toMatchObject({ digest, blocking: 1 })
   })
 
-  it('the same finding in a valid allowlist entry passes and is listed as suppressed (and the 24 h scan limit means "already scanned")', async () => {
+  it('the same finding in a valid allowlist entry passes and is listed as suppressed, reusing the existing scan', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'scan-gate-e2e-ws-'))
     writeFileSync(
       join(ws, 'allow.yml'),
@@ -226,6 +226,7 @@ describe('scan-gate against the local stack: basic scanning', () => {
     expect(result.errors).toEqual([])
     expect(result.exitCode).toBe(0)
     expect(result.outputs).toMatchObject({ passed: 'true', blocking: '0', high: '1', digest })
+    expect(stack.requestLog({ operation: 'StartImageScan' })).toHaveLength(1)
     expect(result.summary).toContain('Suppressed findings')
     expect(result.summary).toContain(
       '<td>setuid binaries are not present in this image</td><td>2099-12-31</td>'
