@@ -183,15 +183,18 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): RenderInputs {
         'Set its image in one place only.'
       )
     }
+    const { container, image: entryImage, digest } = entry
     images.push(
-      planImage(
-        {
-          container: entry.container,
-          image: entry.image,
-          input: `containers.${entry.container}.image`,
-          ...(entry.digest ? { digest: entry.digest } : {})
-        },
-        policy
+      wrap('', () =>
+        planImage(
+          {
+            container,
+            image: entryImage,
+            input: `containers.${container}.image`,
+            ...(digest ? { digest } : {})
+          },
+          policy
+        )
       )
     )
   }
@@ -413,17 +416,17 @@ function getContainersInput(): ContainerEntry[] {
   })
 }
 
-/** Re-labels an InputError raised for a nested `containers.<name>.<key>` so that it names the `containers` input. */
-function wrap<T>(where: string, fn: () => T): T {
+/** Re-labels an InputError raised for a nested `containers.<name>.<key>` so that it names the real `containers` input. */
+function wrap<T>(_where: string, fn: () => T): T {
   try {
     return fn()
   } catch (error) {
-    if (error instanceof InputError && error.input === where) {
-      let problem = error.message.slice(`input "${where}"`.length).replace(/^:? /, '')
+    if (error instanceof InputError && error.input.startsWith('containers.')) {
+      let problem = error.message.slice(`input "${error.input}"`.length).replace(/^:? /, '')
       if (error.hint && problem.endsWith(`. ${error.hint}`))
         problem = problem.slice(0, -error.hint.length - 2)
       const sep = /^(is|was|must) /.test(problem) ? ' ' : ': '
-      throw new InputError('containers', `${where}${sep}${problem}`, error.hint)
+      throw new InputError('containers', `${error.input}${sep}${problem}`, error.hint)
     }
     throw error
   }

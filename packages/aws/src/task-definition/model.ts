@@ -85,7 +85,7 @@ export function shapeOf(ref: unknown): Shape {
       kind: 'structure',
       name,
       members: map,
-      required: names.slice(0, requiredCount) as string[]
+      required: names.slice(0, requiredCount)
     }
   } else throw new SchemaFormatError(`unknown schema kind ${kind} (${name})`)
   cache.set(schema, shape)

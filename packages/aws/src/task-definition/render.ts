@@ -150,7 +150,7 @@ export function findContainer(
   const names = containerNames(td)
   throw new InputError(
     input,
-    `no container named "${name}" in task definition "${String(td['family'])}"`,
+    `no container named "${name}" in task definition "${show(td['family'])}"`,
     `Use one of: ${names.map((n) => `"${n}"`).join(', ')}.`
   )
 }
@@ -332,7 +332,7 @@ export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): 
     if (cpu === undefined || !FARGATE_SIZES.has(cpu)) {
       throw new InputError(
         sourceOf('cpu'),
-        `cpu "${String(td['cpu'])}" is not a Fargate size`,
+        `cpu "${show(td['cpu'])}" is not a Fargate size`,
         `Use one of ${[...FARGATE_SIZES.keys()].join(', ')}.`
       )
     }
@@ -340,14 +340,14 @@ export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): 
     if (memory === undefined || memory < min || memory > max || (memory - min) % step !== 0) {
       throw new InputError(
         sourceOf('memory'),
-        `memory "${String(td['memory'])}" is not valid with cpu ${cpu} on Fargate`,
+        `memory "${show(td['memory'])}" is not valid with cpu ${cpu} on Fargate`,
         `With cpu ${cpu} use memory ${fargateMemoryChoices(cpu)} (MiB).`
       )
     }
     if (td['networkMode'] !== undefined && td['networkMode'] !== 'awsvpc') {
       throw new InputError(
         source,
-        `networkMode "${String(td['networkMode'])}" is not supported on Fargate`,
+        `networkMode "${show(td['networkMode'])}" is not supported on Fargate`,
         'Use "networkMode": "awsvpc" (or omit requiresCompatibilities FARGATE).'
       )
     }
@@ -377,7 +377,7 @@ export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): 
       if (!names.has(dep['containerName'] as string) || dep['containerName'] === c.name)
         throw new InputError(
           source,
-          `${at('dependsOn', i, 'containerName')} "${String(dep['containerName'])}" is not another container of this task`,
+          `${at('dependsOn', i, 'containerName')} "${show(dep['containerName'])}" is not another container of this task`,
           `Use one of: ${[...names].filter((n) => n !== c.name).join(', ') || '(no other containers)'}.`
         )
     })
@@ -385,7 +385,7 @@ export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): 
       if (!names.has(from['sourceContainer'] as string))
         throw new InputError(
           source,
-          `${at('volumesFrom', i, 'sourceContainer')} "${String(from['sourceContainer'])}" is not a container of this task`,
+          `${at('volumesFrom', i, 'sourceContainer')} "${show(from['sourceContainer'])}" is not a container of this task`,
           `Use one of: ${[...names].join(', ')}.`
         )
     })
@@ -393,7 +393,7 @@ export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): 
       if (mount['sourceVolume'] !== undefined && !volumes.has(mount['sourceVolume']))
         throw new InputError(
           source,
-          `${at('mountPoints', i, 'sourceVolume')} "${String(mount['sourceVolume'])}" is not a volume of this task`,
+          `${at('mountPoints', i, 'sourceVolume')} "${show(mount['sourceVolume'])}" is not a volume of this task`,
           volumes.size
             ? `Use one of: ${[...volumes].map(String).join(', ')}.`
             : 'Declare it under "volumes".'
@@ -415,10 +415,10 @@ export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): 
       )
         throw new InputError(
           source,
-          `${at('portMappings', i, 'hostPort')} ${String(pm['hostPort'])} differs from containerPort ${String(pm['containerPort'])}, which awsvpc networking does not allow`,
+          `${at('portMappings', i, 'hostPort')} ${show(pm['hostPort'])} differs from containerPort ${show(pm['containerPort'])}, which awsvpc networking does not allow`,
           'Omit hostPort or set it equal to containerPort.'
         )
-      const key = `${String(pm['containerPort'] ?? pm['containerPortRange'])}/${String(pm['protocol'] ?? 'tcp')}`
+      const key = `${show(pm['containerPort'] ?? pm['containerPortRange'])}/${show(pm['protocol'] ?? 'tcp')}`
       if (seenPorts.has(key))
         throw new InputError(
           source,
@@ -446,4 +446,12 @@ export function assertTaskDefinition(
       'Check the family or ARN and re-run the job.'
     )
   }
+}
+
+/** Text of a document value for messages: primitives as written, anything else as JSON. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined)
+    return `${value}`
+  return JSON.stringify(value)
 }

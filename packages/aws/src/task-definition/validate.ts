@@ -105,7 +105,7 @@ function describe(value: unknown): string {
   if (typeof value === 'object') return 'a mapping'
   if (typeof value === 'string')
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
-  return `the ${typeof value} ${String(value)}`
+  return `the ${typeof value} ${JSON.stringify(value) ?? typeof value}`
 }
 
 function typeProblem(shape: Shape, value: unknown): string | undefined {

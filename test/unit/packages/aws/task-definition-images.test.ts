@@ -88,7 +88,9 @@ describe('planImage', () => {
 
 describe('ecrDigestLookup', () => {
   const ecr = mockClient(ECRClient)
-  beforeEach(() => ecr.reset())
+  beforeEach(() => {
+    ecr.reset()
+  })
   const regions: (string | undefined)[] = []
   const lookup = ecrDigestLookup((region) => {
     regions.push(region)
@@ -145,7 +147,9 @@ describe('ecrDigestLookup', () => {
 
 describe('describeTaskDefinitionSource', () => {
   const ecs = mockClient(ECSClient)
-  beforeEach(() => ecs.reset())
+  beforeEach(() => {
+    ecs.reset()
+  })
   const client = new ECSClient({ region: 'us-east-1' })
 
   it('describes with tags and returns the document with its tags', async () => {

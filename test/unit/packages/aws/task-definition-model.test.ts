@@ -143,13 +143,12 @@ describe('validateAgainstModel', () => {
   ])('reports %s', (_label, path, value, problem) => {
     const td = example()
     let target: Record<string, unknown> | unknown[] = td
-    for (const step of path.slice(0, -1))
-      target = (target as Record<string, unknown>)[step as string] as Record<string, unknown>
-    ;(target as Record<string, unknown>)[path[path.length - 1] as string] = value
+    for (const step of path.slice(0, -1)) target = target[step as string] as Record<string, unknown>
+    target[path[path.length - 1] as string] = value
     const issues = validateAgainstModel(td)
-    expect(issues).toEqual([
-      { path: formatPath(path), problem: expect.stringContaining(problem) as string }
-    ])
+    expect(issues).toHaveLength(1)
+    expect(issues[0]?.path).toBe(formatPath(path))
+    expect(issues[0]?.problem).toContain(problem)
   })
 
   it('reports missing required members, also nested ones', () => {
