@@ -91,8 +91,11 @@ export class BackendRegistry {
       const configPath = join(this.dir, 'config.yml')
       writeFileSync(configPath, config)
       installExitHook()
+      // Own process group: a Ctrl-C to the terminal's group reaches the CLI, whose stop() ends the
+      // registry (tests can then see that stop() really does).
       const child = spawn(this.binary, ['serve', configPath], {
-        stdio: ['ignore', 'ignore', 'pipe']
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true
       })
       this.child = child
       live.add(child)
