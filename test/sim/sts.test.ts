@@ -7,6 +7,11 @@ import {
   STSServiceException
 } from '@aws-sdk/client-sts'
 import { getIDToken } from '@actions/core'
+import {
+  CreateRepositoryCommand,
+  DescribeRepositoriesCommand,
+  ECRClient
+} from '@aws-sdk/client-ecr'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
 
 let stack: SimStack
@@ -329,5 +334,61 @@ describe('STS', () => {
       [200, undefined]
     ])
     expect(log[2]?.callerArn).toBe(`arn:aws:iam::${stack.accountId}:user/shipline-sim-bootstrap`)
+  })
+
+  it('an unregistered OIDC provider is refused until it is registered again', async () => {
+    const token = await mint()
+    await stack.admin.post('sts/providers?delete=https://token.actions.githubusercontent.com')
+    const err = await errorOf(
+      sts().send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: stack.roleArn,
+          RoleSessionName: 'sess',
+          WebIdentityToken: token
+        })
+      )
+    )
+    expect(err.name).toBe('InvalidIdentityTokenException')
+    expect((err as unknown as { Error: { Code: string } }).Error.Code).toBe('InvalidIdentityToken')
+    await stack.admin.post('sts/providers', {
+      url: 'https://token.actions.githubusercontent.com',
+      clientIds: ['sts.amazonaws.com']
+    })
+    const ok = await sts().send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: stack.roleArn,
+        RoleSessionName: 'sess',
+        WebIdentityToken: token
+      })
+    )
+    expect(ok.Credentials).toBeDefined()
+  })
+})
+
+describe('IAM allow-lists', () => {
+  it('wildcards like ecr:Describe* allow matching actions and deny others with AccessDeniedException', async () => {
+    const key = await stack.admin.post<{
+      accessKeyId: string
+      secretAccessKey: string
+      arn: string
+    }>('credentials', {
+      name: 'reader',
+      allowedActions: ['ecr:Describe*']
+    })
+    const ecr = new ECRClient({
+      endpoint: stack.endpoint,
+      region: stack.region,
+      credentials: key,
+      maxAttempts: 1
+    })
+    await expect(ecr.send(new DescribeRepositoriesCommand({}))).resolves.toMatchObject({
+      repositories: []
+    })
+    const err = await errorOf(ecr.send(new CreateRepositoryCommand({ repositoryName: 'nope' })))
+    expect(err.name).toBe('AccessDeniedException')
+    expect(err.$metadata.httpStatusCode).toBe(400)
+    expect(err.message).toBe(
+      `User: ${key.arn} is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:us-east-1:${stack.accountId}:repository/nope because no identity-based policy allows the ecr:CreateRepository action`
+    )
   })
 })

@@ -77,6 +77,8 @@ export interface StsService extends ServiceModule {
 export function createStsService(options: StsOptions): StsService {
   const roles = new Map<string, Role>()
   const providers = new Map<string, OidcProvider>()
+  /** Every issuer whose keys the simulator can fetch (registered or not). */
+  const known = new Map<string, OidcProvider>()
   const { clock, accountId, credentials } = options
 
   function addRole(seed: RoleSeed): Role {
@@ -270,7 +272,10 @@ export function createStsService(options: StsOptions): StsService {
     resourceArn: (operation, input) =>
       operation === 'AssumeRoleWithWebIdentity' ? String(input['RoleArn']) : undefined,
     addRole,
-    addProvider: (p) => providers.set(hostOf(p.url), p),
+    addProvider: (p) => {
+      known.set(hostOf(p.url), p)
+      providers.set(hostOf(p.url), p)
+    },
     admin: {
       roles: (body, query) => {
         if (typeof body['roleArn'] === 'string') {
@@ -283,7 +288,7 @@ export function createStsService(options: StsOptions): StsService {
       },
       providers: (body, query) => {
         if (typeof body['url'] === 'string') {
-          const existing = providers.get(hostOf(body['url']))
+          const existing = known.get(hostOf(body['url']))
           if (!existing)
             throw new AwsError(
               'ValidationException',
@@ -292,6 +297,7 @@ export function createStsService(options: StsOptions): StsService {
           existing.clientIds = Array.isArray(body['clientIds'])
             ? (body['clientIds'] as string[])
             : existing.clientIds
+          providers.set(hostOf(existing.url), existing)
         }
         const del = query.get('delete')
         if (del) providers.delete(hostOf(del))
