@@ -299,6 +299,16 @@ describe('STS', () => {
     stack.clock.advance(121_000)
     const e1 = await errorOf(sts(creds).send(new GetCallerIdentityCommand({})))
     expect(e1.name).toBe('ExpiredToken')
+    const ecr = new ECRClient({
+      endpoint: stack.endpoint,
+      region: stack.region,
+      credentials: creds,
+      maxAttempts: 1
+    })
+    await expect(ecr.send(new DescribeRepositoriesCommand({}))).rejects.toMatchObject({
+      name: 'ExpiredTokenException',
+      message: 'The security token included in the request is expired'
+    })
     const e2 = await errorOf(
       sts({ accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' }).send(
         new GetCallerIdentityCommand({})
@@ -362,6 +372,57 @@ describe('STS', () => {
       })
     )
     expect(ok.Credentials).toBeDefined()
+  })
+})
+
+describe('OIDC revoke and rotate', () => {
+  it('a revoked token and a token signed by a dropped key are refused', async () => {
+    const { token, claims } = await stack.admin.post<{ token: string; claims: { jti: string } }>(
+      'oidc/mint',
+      { audience: 'sts.amazonaws.com' }
+    )
+    await stack.admin.post('oidc/revoke', { jti: claims.jti })
+    const revoked = await errorOf(
+      sts().send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: stack.roleArn,
+          RoleSessionName: 'sess',
+          WebIdentityToken: token
+        })
+      )
+    )
+    expect(revoked.name).toBe('InvalidIdentityTokenException')
+    const before = await mint()
+    await stack.admin.post('oidc/rotate', {})
+    await expect(
+      sts().send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: stack.roleArn,
+          RoleSessionName: 'sess',
+          WebIdentityToken: before
+        })
+      )
+    ).resolves.toBeDefined()
+    await stack.admin.post('oidc/rotate', { dropOld: true })
+    const dropped = await errorOf(
+      sts().send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: stack.roleArn,
+          RoleSessionName: 'sess',
+          WebIdentityToken: before
+        })
+      )
+    )
+    expect(dropped.name).toBe('InvalidIdentityTokenException')
+    await expect(
+      sts().send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: stack.roleArn,
+          RoleSessionName: 'sess',
+          WebIdentityToken: await mint()
+        })
+      )
+    ).resolves.toBeDefined()
   })
 })
 
