@@ -9,7 +9,7 @@
  * names, member schemas, count of required leading members), 4 (union); `[schema, traits]` pairs wrap
  * members; functions are lazy references.
  */
-import { RegisterTaskDefinitionRequest$ } from '@aws-sdk/client-ecs'
+import { RegisterTaskDefinitionRequest$, TaskDefinition$ } from '@aws-sdk/client-ecs'
 
 export type Shape =
   | { kind: 'string' | 'number' | 'boolean' | 'timestamp' | 'document' | 'blob' }
@@ -123,4 +123,13 @@ export function shapeAt(path: readonly (string | number)[]): Shape | undefined {
     } else return undefined
   }
   return shape
+}
+
+/** Members of a described TaskDefinition that a RegisterTaskDefinition request does not have (read from the model). */
+export function describeOnlyMembers(): string[] {
+  const described = shapeOf(TaskDefinition$)
+  if (described.kind !== 'structure')
+    throw new SchemaFormatError('TaskDefinition is not a structure')
+  const request = taskDefinitionShape()
+  return [...described.members.keys()].filter((key) => !request.members.has(key))
 }

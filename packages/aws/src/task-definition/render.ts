@@ -5,6 +5,7 @@
  */
 import { ActionError, InputError, parseJsonText, parseYamlText } from '@shipline/action-kit'
 import { cpuUnits, memoryMiB, type NamedChange, type RuntimePlatform } from './overrides.js'
+import { describeOnlyMembers } from './model.js'
 import { formatPath, isPlainObject, removeNulls, validateAgainstModel } from './validate.js'
 
 export type TaskDefinition = Record<string, unknown> & {
@@ -81,7 +82,8 @@ export function normaliseTaskDefinition(raw: unknown, input: string): Normalised
     )
   }
   const stripped: string[] = []
-  for (const field of DESCRIBE_ONLY_FIELDS) {
+  const describeOnly = new Set<string>([...DESCRIBE_ONLY_FIELDS, ...describeOnlyMembers()])
+  for (const field of describeOnly) {
     if (field in doc) {
       delete doc[field]
       stripped.push(field)

@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { RegisterTaskDefinitionRequest$ } from '@aws-sdk/client-ecs'
 import {
+  describeOnlyMembers,
   shapeAt,
   shapeOf,
   taskDefinitionShape
 } from '../../../../packages/aws/src/task-definition/model.js'
+import { DESCRIBE_ONLY_FIELDS } from '../../../../packages/aws/src/task-definition/render.js'
 import {
   closestKey,
   editDistance,
@@ -58,6 +60,14 @@ describe('the ECS model read from the SDK schema', () => {
   it('reads structures straight from the exported static schema', () => {
     expect(shapeOf(RegisterTaskDefinitionRequest$)).toBe(taskDefinitionShape())
     expect(() => shapeOf([99, 'ns', 'Weird', 0, []])).toThrow(/unexpected format/)
+  })
+})
+
+describe('describe-only members', () => {
+  it('are the TaskDefinition members RegisterTaskDefinition lacks: the documented eight and any newer ones', () => {
+    const members = describeOnlyMembers()
+    expect(members).toEqual(expect.arrayContaining([...DESCRIBE_ONLY_FIELDS]))
+    for (const member of members) expect(taskDefinitionShape().members.has(member)).toBe(false)
   })
 })
 

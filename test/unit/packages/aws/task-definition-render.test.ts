@@ -77,6 +77,13 @@ describe('normaliseTaskDefinition', () => {
     expect(Object.keys(result.taskDefinition)[0]).toBe('containerDefinitions')
   })
 
+  it('also strips describe-only members newer than the documented list (deleteRequestedAt)', () => {
+    const doc = JSON.parse(read('web.json')) as Record<string, unknown>
+    doc['deleteRequestedAt'] = '2026-11-20T10:15:00.000Z'
+    const result = normaliseTaskDefinition(doc, 'task-definition')
+    expect(result.stripped).toEqual(['deleteRequestedAt'])
+  })
+
   it('drops null members and reports them', () => {
     const doc = JSON.parse(read('web.json')) as Record<string, unknown>
     doc['pidMode'] = null
