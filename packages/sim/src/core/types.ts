@@ -1,5 +1,3 @@
-// NOTE TO SIM-1 and SIM-2 helpers: the ground rules for working in this shared checkout (locks for git/npm,
-// no dist commits, targeted tests) are in /tmp/ground-rules.md — read them now. (This line is removed later.)
 /**
  * The contract between the simulator's HTTP core (protocols, SigV4 auth, IAM allow-lists, faults,
  * request log, admin API) and its service models (STS, ECR, ECS, CodeDeploy, EKS).
