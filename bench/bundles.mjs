@@ -10,9 +10,15 @@ import { join } from 'node:path'
 
 const OFFICIAL_SMALLEST_BYTES = 2.1 * 1024 * 1024
 const runs = Number(process.argv[2] ?? 15)
-const actions = readdirSync('dist').filter((name) => existsSync(join('dist', name, 'index.js'))).sort()
+const actions = readdirSync('dist')
+  .filter((name) => existsSync(join('dist', name, 'index.js')))
+  .sort()
 const dir = mkdtempSync(join(tmpdir(), 'bench-'))
-const env = { PATH: process.env.PATH, GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STEP_SUMMARY: join(dir, 'sum') }
+const env = {
+  PATH: process.env.PATH,
+  GITHUB_OUTPUT: join(dir, 'out'),
+  GITHUB_STEP_SUMMARY: join(dir, 'sum')
+}
 writeFileSync(env.GITHUB_OUTPUT, '')
 writeFileSync(env.GITHUB_STEP_SUMMARY, '')
 
@@ -30,7 +36,8 @@ function time(args) {
 const samples = Object.fromEntries([['baseline', []], ...actions.map((a) => [a, []])])
 for (let i = 0; i < runs; i++) {
   samples.baseline.push(time(['-e', '0']))
-  for (const action of actions) samples[action].push(time([join(process.cwd(), 'dist', action, 'index.js')]))
+  for (const action of actions)
+    samples[action].push(time([join(process.cwd(), 'dist', action, 'index.js')]))
 }
 const base = median(samples.baseline)
 console.log(`node -e 0 median: ${base.toFixed(1)} ms over ${runs} runs`)

@@ -15,7 +15,18 @@ for (const name of names) {
   rmSync(`dist/${name}`, { recursive: true, force: true })
   execFileSync(
     'npx',
-    ['ncc', 'build', `actions/${name}/src/index.ts`, '-o', `dist/${name}`, '--source-map', '--license', 'licenses.txt', '--no-cache', '--quiet'],
+    [
+      'ncc',
+      'build',
+      `actions/${name}/src/index.ts`,
+      '-o',
+      `dist/${name}`,
+      '--source-map',
+      '--license',
+      'licenses.txt',
+      '--no-cache',
+      '--quiet'
+    ],
     { stdio: 'inherit' }
   )
   console.log(`bundled dist/${name}`)

@@ -40,7 +40,9 @@ describe('action.yml contract', () => {
       expect(yml.runs?.using).toBe('node24')
       expect(yml.runs?.main).toBe(`../../dist/${name}/index.js`)
       expect(existsSync(join(actionsDir, name, yml.runs?.main ?? 'missing'))).toBe(true)
-      if (yml.runs?.post) expect(existsSync(join(actionsDir, name, yml.runs.post))).toBe(true)
+      expect(
+        existsSync(join(actionsDir, name, yml.runs?.post ?? yml.runs?.main ?? 'missing'))
+      ).toBe(true)
     })
 
     it('has a Shipline name, description, author and branding', () => {
@@ -81,9 +83,10 @@ describe('action.yml contract', () => {
     })
 
     it('marks an input required only when it has no default', () => {
-      for (const spec of Object.values(yml.inputs ?? {})) {
-        if (spec.required) expect(spec.default).toBeUndefined()
-      }
+      const requiredWithDefault = Object.entries(yml.inputs ?? {})
+        .filter(([, spec]) => spec.required && spec.default !== undefined)
+        .map(([key]) => key)
+      expect(requiredWithDefault).toEqual([])
     })
   })
 })

@@ -129,8 +129,10 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
   if (!existsSync(eventPath)) writeFileSync(eventPath, JSON.stringify(options.event?.payload ?? {}))
 
   const env: Record<string, string> = {}
-  for (const key of BASE_ENV_KEYS)
-    if (process.env[key] !== undefined) env[key] = process.env[key] as string
+  for (const key of BASE_ENV_KEYS) {
+    const value = process.env[key]
+    if (value !== undefined) env[key] = value
+  }
   Object.assign(env, {
     CI: 'true',
     GITHUB_ACTIONS: 'true',

@@ -30,7 +30,7 @@ export function errorMessage(error: unknown): string {
     try {
       return JSON.stringify(error)
     } catch {
-      return String(error)
+      return `${error.constructor?.name ?? 'object'} that cannot be printed`
     }
   }
   return String(error)

@@ -9,7 +9,7 @@ function debugEnabled(): boolean {
  * The single catch of every action: failures become `::error::<name>: <message>` and exit code 1.
  * Stack traces go to the debug log only (and to the main log when SHIPLINE_DEBUG/RUNNER_DEBUG is set).
  */
-export async function runAction(name: string, body: () => Promise<void>): Promise<void> {
+export async function runAction(name: string, body: () => Promise<void> | void): Promise<void> {
   try {
     await body()
   } catch (error) {

@@ -11,14 +11,31 @@ const D = `sha256:${'a'.repeat(64)}`
 describe('parseImageReference', () => {
   it.each([
     ['nginx', { registry: undefined, repository: 'nginx', tag: undefined, digest: undefined }],
-    ['team/api:1.2', { registry: undefined, repository: 'team/api', tag: '1.2', digest: undefined }],
-    ['127.0.0.1:5001/shop/api:abc1234', { registry: '127.0.0.1:5001', repository: 'shop/api', tag: 'abc1234', digest: undefined }],
-    ['localhost/app', { registry: 'localhost', repository: 'app', tag: undefined, digest: undefined }],
+    [
+      'team/api:1.2',
+      { registry: undefined, repository: 'team/api', tag: '1.2', digest: undefined }
+    ],
+    [
+      '127.0.0.1:5001/shop/api:abc1234',
+      { registry: '127.0.0.1:5001', repository: 'shop/api', tag: 'abc1234', digest: undefined }
+    ],
+    [
+      'localhost/app',
+      { registry: 'localhost', repository: 'app', tag: undefined, digest: undefined }
+    ],
     [
       `123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v1@${D}`,
-      { registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', repository: 'api', tag: 'v1', digest: D }
+      {
+        registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+        repository: 'api',
+        tag: 'v1',
+        digest: D
+      }
     ],
-    [`registry.example.com:8443/a/b/c@${D}`, { registry: 'registry.example.com:8443', repository: 'a/b/c', tag: undefined, digest: D }]
+    [
+      `registry.example.com:8443/a/b/c@${D}`,
+      { registry: 'registry.example.com:8443', repository: 'a/b/c', tag: undefined, digest: D }
+    ]
   ])('parses %s', (text, expected) => {
     expect(parseImageReference(text)).toEqual(expected)
   })
@@ -43,8 +60,13 @@ describe('parseImageReference', () => {
   })
 
   it('recognises ECR registry hosts only', () => {
-    expect(parseEcrRegistry('123456789012.dkr.ecr.us-east-1.amazonaws.com')).toEqual({ accountId: '123456789012', region: 'us-east-1' })
-    expect(parseEcrRegistry('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn')?.region).toBe('cn-north-1')
+    expect(parseEcrRegistry('123456789012.dkr.ecr.us-east-1.amazonaws.com')).toEqual({
+      accountId: '123456789012',
+      region: 'us-east-1'
+    })
+    expect(parseEcrRegistry('123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn')?.region).toBe(
+      'cn-north-1'
+    )
     expect(parseEcrRegistry('127.0.0.1:5001')).toBeUndefined()
     expect(parseEcrRegistry(undefined)).toBeUndefined()
   })

@@ -97,16 +97,14 @@ describe('resolveScanTargets', () => {
         { imageDigest: d('f'), imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }
       ]
     })
-    ecrMock
-      .on(BatchGetImageCommand)
-      .resolves({
-        images: [
-          {
-            imageManifest: index,
-            imageManifestMediaType: 'application/vnd.oci.image.index.v1+json'
-          }
-        ]
-      })
+    ecrMock.on(BatchGetImageCommand).resolves({
+      images: [
+        {
+          imageManifest: index,
+          imageManifestMediaType: 'application/vnd.oci.image.index.v1+json'
+        }
+      ]
+    })
     const r = await resolveScanTargets(
       ecr,
       parseImageReference(`team/api@${d('f')}`),
@@ -132,13 +130,11 @@ describe('resolveScanTargets', () => {
   })
 
   it('names the platforms an index has when the requested one is missing', async () => {
-    ecrMock
-      .on(DescribeImagesCommand)
-      .resolves({
-        imageDetails: [
-          { imageDigest: d('f'), imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }
-        ]
-      })
+    ecrMock.on(DescribeImagesCommand).resolves({
+      imageDetails: [
+        { imageDigest: d('f'), imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }
+      ]
+    })
     ecrMock.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: index }] })
     const error = await resolveScanTargets(
       ecr,

@@ -269,14 +269,12 @@ describe('waitForScan: enhanced', () => {
 
   it('times out when the findings never settle', async () => {
     let n = 0
-    ecrMock
-      .on(DescribeImageScanFindingsCommand)
-      .callsFake(() =>
-        Promise.resolve({
-          imageScanStatus: { status: 'ACTIVE' },
-          imageScanFindings: { enhancedFindings: manyEnhanced(++n) }
-        })
-      )
+    ecrMock.on(DescribeImageScanFindingsCommand).callsFake(() =>
+      Promise.resolve({
+        imageScanStatus: { status: 'ACTIVE' },
+        imageScanFindings: { enhancedFindings: manyEnhanced(++n) }
+      })
+    )
     const poller = new Poller(fakeClock(), 20_000)
     await expect(
       waitForScan(ecr, target, { mode: 'ENHANCED', poller, log: () => undefined })
