@@ -115,6 +115,7 @@ const deps = (): Deps => ({
 })
 
 beforeEach(() => {
+  process.exitCode = undefined
   dir = mkdtempSync(join(tmpdir(), 'btp-buildx-'))
   mkdirSync(join(dir, 'ws'))
   writeFileSync(join(dir, 'ws', 'Dockerfile'), 'FROM scratch\n')

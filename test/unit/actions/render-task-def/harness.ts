@@ -43,7 +43,7 @@ writeFileSync(SUMMARY, '')
 export function resetEnv(): void {
   for (const key of touched) delete process.env[key]
   touched.clear()
-  process.exitCode = 0
+  process.exitCode = undefined
 }
 
 function setEnv(key: string, value: string): void {
@@ -124,7 +124,7 @@ export async function render(
     spy.mockRestore()
   }
   const exitCode = Number(process.exitCode ?? 0)
-  process.exitCode = 0
+  process.exitCode = undefined
   return {
     exitCode,
     errors: lines
