@@ -1,4 +1,4 @@
-import type { SummarySection } from '@shipline/action-kit'
+import { escapeHtml, type SummarySection } from '@shipline/action-kit'
 import { type ScanMode, SEVERITIES, type SeverityCounts, countBySeverity } from '@shipline/aws'
 import type { GatedFinding, GateResult, Threshold } from './gate.js'
 
@@ -73,14 +73,6 @@ export function buildReport(gate: GateResult, context: ReportContext): Record<st
       unused: gate.unusedEntries
     }
   }
-}
-
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
 }
 
 function link(uri: string | undefined): string {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import {
   ActionError,
   errorMessage,
+  escapeHtml,
   execCommand,
   maskSecret,
   runAction,
@@ -14,6 +15,8 @@ import { assertNoLeakedSecrets, parseFileCommands } from '../../../helpers/runne
 
 let written: string[] = []
 let dir = ''
+// @actions/core caches the summary path from its first write, so every summary test shares one file.
+const SUMMARY_FILE = join(mkdtempSync(join(tmpdir(), 'kit-summary-')), 'summary')
 
 beforeEach(() => {
   written = []
@@ -62,7 +65,7 @@ describe('runAction', () => {
 
 describe('writeSummary', () => {
   it('writes a heading and a table, and nothing when SHIPLINE_SUMMARY=false', async () => {
-    const file = join(dir, 'summary')
+    const file = SUMMARY_FILE
     writeFileSync(file, '')
     process.env['GITHUB_STEP_SUMMARY'] = file
     await writeSummary({ title: 'Deployed', rows: [['Service', 'api']] })
@@ -122,5 +125,24 @@ describe('runner harness', () => {
     expect(() =>
       assertNoLeakedSecrets({ ...base, stdout: `${base.stdout}password hunter2-long\n` })
     ).toThrow(/log/)
+  })
+})
+
+describe('summary cells', () => {
+  it('renders code spans as <code> (GitHub renders no markdown inside HTML cells) and never leaves a cell empty', async () => {
+    const file = SUMMARY_FILE
+    writeFileSync(file, '')
+    process.env['GITHUB_STEP_SUMMARY'] = file
+    await writeSummary({
+      title: 'Tags',
+      rows: [
+        ['Tags', '`v1` `abc1234`'],
+        ['Note', '']
+      ]
+    })
+    const html = readFileSync(file, 'utf8')
+    expect(html).toContain('<td>Tags</td><td><code>v1</code> <code>abc1234</code></td>')
+    expect(html).toContain('<td>Note</td><td>&nbsp;</td>')
+    expect(escapeHtml('<a & "b">')).toBe('&lt;a &amp; &quot;b&quot;&gt;')
   })
 })
