@@ -33587,12 +33587,22 @@ function summaryEnabled() {
     return ((process.env['SHIPLINE_SUMMARY'] ?? '').toLowerCase() !== 'false' &&
         !!process.env['GITHUB_STEP_SUMMARY']);
 }
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
+}
 /**
+ * Table cells are HTML, where GitHub does not render markdown: `code` spans become <code> elements.
  * @actions/core renders an empty cell as an unclosed `<td>` (its wrap() omits the closing tag for empty content),
- * which shifts every later cell of the row: give empty cells a non-breaking space instead.
+ * which shifts every later cell of the row: empty cells get a non-breaking space instead.
  */
 function cell(data) {
-    return data === '' ? '&nbsp;' : data;
+    if (data === '')
+        return '&nbsp;';
+    return data.replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 /** Appends one job-summary section; a no-op when SHIPLINE_SUMMARY=false or outside a runner. */
 async function writeSummary(section) {
