@@ -8,8 +8,7 @@
  * The ECS roll-out step drives the simulated ECS API directly until the deploy-ecs action lands.
  */
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   DescribeServicesCommand,
@@ -18,6 +17,7 @@ import {
   UpdateServiceCommand
 } from '@aws-sdk/client-ecs'
 import { startStack, type SimStack } from '../packages/sim/src/stack.js'
+import { appWorkspace } from '../test/helpers/app-workspace.js'
 import { REPO_ROOT, runAction, type RunResult } from '../test/helpers/runner.js'
 
 const OUT = join(REPO_ROOT, '.shipline-demo')
@@ -41,17 +41,6 @@ function mustSucceed(name: string, result: RunResult): void {
   throw new Error(`${name} failed: ${result.errors.join('; ')}`)
 }
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync(
-    'git',
-    ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.com', ...args],
-    {
-      cwd,
-      encoding: 'utf8'
-    }
-  ).trim()
-}
-
 async function main(): Promise<void> {
   step('Prerequisites: Docker engine, docker-registry, busybox-static')
   execFileSync('bash', [join(REPO_ROOT, 'scripts/ensure-engine.sh')], { stdio: 'inherit' })
@@ -68,17 +57,10 @@ async function main(): Promise<void> {
     say(`   role             ${stack.roleArn} (assumed through GitHub-style OIDC)`)
 
     // A git checkout of the example app, as actions/checkout would leave it.
-    const workspace = mkdtempSync(join(tmpdir(), 'shipline-demo-'))
-    cpSync(join(REPO_ROOT, 'examples/app'), join(workspace, 'app'), { recursive: true })
-    cpSync('/bin/busybox', join(workspace, 'app', 'busybox'))
-    cpSync(
-      join(REPO_ROOT, 'examples/task-definitions/web.json'),
-      join(workspace, 'task-definition.json')
-    )
-    git(workspace, 'init', '-q', '-b', 'main')
-    git(workspace, 'add', '-A')
-    git(workspace, 'commit', '-q', '-m', 'demo: the example app')
-    const sha = git(workspace, 'rev-parse', 'HEAD')
+    const { dir: workspace, sha } = appWorkspace({
+      appDir: 'app',
+      files: { 'examples/task-definitions/web.json': 'task-definition.json' }
+    })
     const env: Record<string, string> = { ...stack.env, GITHUB_SHA: sha }
     const auth = { 'role-to-assume': stack.roleArn, 'aws-region': stack.region }
     const repository = 'shipline/web'

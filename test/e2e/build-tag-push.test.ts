@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
-import { REPO_ROOT, runAction, type RunOptions, uniqueName } from '../helpers/runner.js'
+import { appWorkspace, type AppWorkspace, git } from '../helpers/app-workspace.js'
+import { runAction, type RunOptions, uniqueName } from '../helpers/runner.js'
 
 jest.setTimeout(240_000)
 
@@ -18,32 +18,9 @@ let ecr: ECRClient
 
 const COMMIT_DATE = '2026-03-14T09:26:53Z'
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Test',
-      GIT_AUTHOR_EMAIL: 'test@example.com',
-      GIT_COMMITTER_NAME: 'Test',
-      GIT_COMMITTER_EMAIL: 'test@example.com',
-      GIT_AUTHOR_DATE: COMMIT_DATE,
-      GIT_COMMITTER_DATE: COMMIT_DATE
-    }
-  }).trim()
-}
-
 /** A real git checkout of examples/app (plus the static busybox), so the commit SHA and time are real. */
-function workspace(dockerfile?: string): { dir: string; sha: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'btp-e2e-ws-'))
-  cpSync(join(REPO_ROOT, 'examples/app'), dir, { recursive: true })
-  cpSync('/bin/busybox', join(dir, 'busybox'))
-  if (dockerfile !== undefined) writeFileSync(join(dir, 'Dockerfile'), dockerfile)
-  git(dir, 'init', '-q', '-b', 'main')
-  git(dir, 'add', '-A')
-  git(dir, 'commit', '-q', '-m', 'app')
-  return { dir, sha: git(dir, 'rev-parse', 'HEAD') }
+function workspace(dockerfile?: string): AppWorkspace {
+  return appWorkspace({ dockerfile, commitDate: COMMIT_DATE })
 }
 
 function run(options: RunOptions & { sha: string }) {
@@ -230,9 +207,9 @@ describe('build-tag-push on pull_request', () => {
     const ws = workspace()
     const base = ws.sha
     writeFileSync(join(ws.dir, 'www', 'pr.txt'), 'change\n')
-    git(ws.dir, 'add', '-A')
-    git(ws.dir, 'commit', '-q', '-m', 'pr change')
-    const head = git(ws.dir, 'rev-parse', 'HEAD')
+    git(ws.dir, ['add', '-A'])
+    git(ws.dir, ['commit', '-q', '-m', 'pr change'], COMMIT_DATE)
+    const head = git(ws.dir, ['rev-parse', 'HEAD'])
     expect(head).not.toBe(base)
     const result = await run({
       sha: base, // GITHUB_SHA: stands in for the merge commit

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   ECSClient,
@@ -14,6 +13,7 @@ import {
   type RegisterTaskDefinitionCommandInput
 } from '@aws-sdk/client-ecs'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
+import { appWorkspace, type AppWorkspace } from '../helpers/app-workspace.js'
 import { REPO_ROOT, runAction, type RunResult, uniqueName } from '../helpers/runner.js'
 
 jest.setTimeout(240_000)
@@ -21,32 +21,12 @@ jest.setTimeout(240_000)
 let stack: SimStack
 let ecs: ECSClient
 
-function git(cwd: string, ...args: string[]): string {
-  const who = {
-    GIT_AUTHOR_NAME: 'Test',
-    GIT_AUTHOR_EMAIL: 't@example.com',
-    GIT_COMMITTER_NAME: 'Test',
-    GIT_COMMITTER_EMAIL: 't@example.com'
-  }
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, ...who }
-  }).trim()
-}
-
 /** A git checkout of examples/app (FROM scratch + static busybox) plus the sample task definitions. */
-function workspace(): { dir: string; sha: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'rtd-e2e-ws-'))
-  cpSync(join(REPO_ROOT, 'examples/app'), dir, { recursive: true })
-  if (!existsSync(join(dir, 'busybox'))) copyFileSync('/bin/busybox', join(dir, 'busybox'))
-  for (const name of readdirSync(join(REPO_ROOT, 'examples/task-definitions'))) {
-    copyFileSync(join(REPO_ROOT, 'examples/task-definitions', name), join(dir, name))
-  }
-  git(dir, 'init', '-q', '-b', 'main')
-  git(dir, 'add', '-A')
-  git(dir, 'commit', '-q', '-m', 'app')
-  return { dir, sha: git(dir, 'rev-parse', 'HEAD') }
+function workspace(): AppWorkspace {
+  const samples = readdirSync(join(REPO_ROOT, 'examples/task-definitions'))
+  return appWorkspace({
+    files: Object.fromEntries(samples.map((name) => [`examples/task-definitions/${name}`, name]))
+  })
 }
 
 function render(inputs: Record<string, string>, dir: string): Promise<RunResult> {
