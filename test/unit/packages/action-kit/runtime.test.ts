@@ -14,13 +14,11 @@ import {
 import { assertNoLeakedSecrets, parseFileCommands } from '../../../helpers/runner.js'
 
 let written: string[] = []
-let dir = ''
 // @actions/core caches the summary path from its first write, so every summary test shares one file.
 const SUMMARY_FILE = join(mkdtempSync(join(tmpdir(), 'kit-summary-')), 'summary')
 
 beforeEach(() => {
   written = []
-  dir = mkdtempSync(join(tmpdir(), 'kit-'))
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     written.push(String(chunk))
     return true
