@@ -121,8 +121,10 @@ describe('render-task-def run()', () => {
       { name: 'EMPTY', value: '' }
     ])
     expect(web['secrets']).toEqual([{ name: 'API_KEY', valueFrom: secretArn }])
-    expect(r.summary).toContain('`~LOG_LEVEL` `+DSN` `-FEATURE_FLAGS` `+EMPTY`')
-    expect(r.summary).toContain('`+API_KEY`')
+    expect(r.summary).toContain(
+      '<code>~LOG_LEVEL</code> <code>+DSN</code> <code>-FEATURE_FLAGS</code> <code>+EMPTY</code>'
+    )
+    expect(r.summary).toContain('<code>+API_KEY</code>')
     expect(r.summary).not.toContain('postgres://')
     expect(r.summary).not.toContain(secretArn)
   })
