@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path'
 import * as core from '@actions/core'
 import {
   booleanInput,
+  exactlyOneOf,
   InputError,
   optionalInput,
   rawInput,
@@ -222,25 +223,7 @@ function getSource(env: NodeJS.ProcessEnv): Source {
   const arn = optionalInput('task-definition-arn')
   const family = optionalInput('task-definition-family')
   const revision = optionalInput('task-definition-revision')
-  const given = [
-    file && 'task-definition',
-    arn && 'task-definition-arn',
-    family && 'task-definition-family'
-  ].filter(Boolean) as string[]
-  if (given.length === 0) {
-    throw new InputError(
-      'task-definition',
-      'is required (or "task-definition-family" or "task-definition-arn")',
-      'Set exactly one: a file path, a family name, or a task definition ARN.'
-    )
-  }
-  if (given.length > 1) {
-    throw new InputError(
-      given[1] as string,
-      `conflicts with "${given[0]}"`,
-      'Set exactly one of "task-definition", "task-definition-family" and "task-definition-arn".'
-    )
-  }
+  exactlyOneOf(['task-definition', 'task-definition-family', 'task-definition-arn'] as const)
   if (revision !== undefined && family === undefined) {
     throw new InputError(
       'task-definition-revision',
