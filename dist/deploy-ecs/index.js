@@ -33534,7 +33534,7 @@ function exactlyOneOf(names) {
             .join(' or ');
         throw new InputError(names[0], `is required (or ${others})`, `Set exactly one of ${list}.`);
     }
-    throw new InputError(set[1], `conflicts with "${set[0]}"`, `Set only one of ${list}.`);
+    throw new InputError(set[1], `conflicts with "${set[0]}"`, `Set exactly one of ${list}.`);
 }
 function lineColumn(text, offset) {
     const before = text.slice(0, offset);

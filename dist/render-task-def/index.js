@@ -69865,9 +69865,9 @@ function exactlyOneOf(names) {
             .slice(1)
             .map((n) => `"${n}"`)
             .join(' or ');
-        throw new InputError(names[0], `is required (or ${others})`, `Set exactly one of ${list}.`);
+        throw new errors_InputError(names[0], `is required (or ${others})`, `Set exactly one of ${list}.`);
     }
-    throw new InputError(set[1], `conflicts with "${set[0]}"`, `Set only one of ${list}.`);
+    throw new errors_InputError(set[1], `conflicts with "${set[0]}"`, `Set exactly one of ${list}.`);
 }
 function lineColumn(text, offset) {
     const before = text.slice(0, offset);
@@ -73090,17 +73090,7 @@ function getSource(env) {
     const arn = optionalInput('task-definition-arn');
     const family = optionalInput('task-definition-family');
     const revision = optionalInput('task-definition-revision');
-    const given = [
-        file && 'task-definition',
-        arn && 'task-definition-arn',
-        family && 'task-definition-family'
-    ].filter(Boolean);
-    if (given.length === 0) {
-        throw new errors_InputError('task-definition', 'is required (or "task-definition-family" or "task-definition-arn")', 'Set exactly one: a file path, a family name, or a task definition ARN.');
-    }
-    if (given.length > 1) {
-        throw new errors_InputError(given[1], `conflicts with "${given[0]}"`, 'Set exactly one of "task-definition", "task-definition-family" and "task-definition-arn".');
-    }
+    exactlyOneOf(['task-definition', 'task-definition-family', 'task-definition-arn']);
     if (revision !== undefined && family === undefined) {
         throw new errors_InputError('task-definition-revision', 'is set without "task-definition-family"', 'Set "task-definition-family" too, or remove the revision.');
     }
