@@ -147,14 +147,7 @@ async function main(): Promise<void> {
     step(
       'ECS: register the revision and roll it out (deploy-ecs lands next; the simulated ECS API is driven directly)'
     )
-    const ecs = new ECSClient({
-      region: stack.region,
-      endpoint: stack.endpoint,
-      credentials: {
-        accessKeyId: env['AWS_ACCESS_KEY_ID'] ?? '',
-        secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? ''
-      }
-    })
+    const ecs = new ECSClient(stack.clientConfig)
     await stack.admin.post('ecs/seed', {
       clusters: [{ clusterName: 'demo' }],
       taskDefinitions: [rendered],

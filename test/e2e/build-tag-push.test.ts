@@ -50,12 +50,7 @@ beforeAll(async () => {
   }
   stack = await startStack()
   ecr = new ECRClient({
-    region: stack.region,
-    endpoint: stack.endpoint,
-    credentials: {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    }
+    ...stack.clientConfig
   })
 })
 

@@ -51,12 +51,7 @@ beforeAll(async () => {
   execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' })
   stack = await startStack()
   ecs = new ECSClient({
-    region: stack.region,
-    endpoint: stack.endpoint,
-    credentials: {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    }
+    ...stack.clientConfig
   })
 })
 

@@ -118,12 +118,7 @@ beforeAll(async () => {
   // Basic scans take 10 simulated seconds: at speed 20 that is half a real second.
   stack = await startStack({ speed: 20 })
   ecr = new ECRClient({
-    region: stack.region,
-    endpoint: stack.endpoint,
-    credentials: {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    }
+    ...stack.clientConfig
   })
   dockerConfig = mkdtempSync(join(tmpdir(), 'scan-gate-e2e-docker-'))
   const context = mkdtempSync(join(tmpdir(), 'scan-gate-e2e-ctx-'))

@@ -40,12 +40,7 @@ const network = { awsvpcConfiguration: { subnets: ['subnet-1'] } }
 beforeAll(async () => {
   stack = await startStack({ registry: false })
   const config = {
-    endpoint: stack.endpoint,
-    region: stack.region,
-    credentials: {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    },
+    ...stack.clientConfig,
     maxAttempts: 1
   }
   cd = new CodeDeployClient(config)

@@ -37,12 +37,8 @@ type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: stri
 
 const client = (credentials?: Creds, maxAttempts = 1): ECRClient =>
   new ECRClient({
-    endpoint: stack.endpoint,
-    region: stack.region,
-    credentials: credentials ?? {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    },
+    ...stack.clientConfig,
+    credentials: credentials ?? stack.clientConfig.credentials,
     maxAttempts
   })
 

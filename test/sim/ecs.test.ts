@@ -45,12 +45,7 @@ const MISSING = 'public.example/app:never-pushed'
 beforeAll(async () => {
   stack = await startStack({ registry: false })
   ecs = new ECSClient({
-    endpoint: stack.endpoint,
-    region: stack.region,
-    credentials: {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    },
+    ...stack.clientConfig,
     maxAttempts: 1
   })
   await stack.admin.post('ecs/images', { images: [GOOD_V1, GOOD_V2, CRASH, UNHEALTHY, SLOW] })

@@ -25,12 +25,7 @@ const ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdm
 beforeAll(async () => {
   stack = await startStack({ registry: false })
   eks = new EKSClient({
-    endpoint: stack.endpoint,
-    region: stack.region,
-    credentials: {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    },
+    ...stack.clientConfig,
     maxAttempts: 1
   })
   await stack.admin.post('eks/seed', {

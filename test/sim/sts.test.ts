@@ -29,12 +29,8 @@ const sts = (creds?: {
   sessionToken?: string
 }): STSClient =>
   new STSClient({
-    endpoint: stack.endpoint,
-    region: stack.region,
-    credentials: creds ?? {
-      accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-      secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-    },
+    ...stack.clientConfig,
+    credentials: creds ?? stack.clientConfig.credentials,
     maxAttempts: 1
   })
 
@@ -327,12 +323,7 @@ describe('STS', () => {
     })
     const since = stack.requestLog().at(-1)?.id ?? 0
     const client = new STSClient({
-      endpoint: stack.endpoint,
-      region: stack.region,
-      credentials: {
-        accessKeyId: stack.env['AWS_ACCESS_KEY_ID'] as string,
-        secretAccessKey: stack.env['AWS_SECRET_ACCESS_KEY'] as string
-      },
+      ...stack.clientConfig,
       maxAttempts: 3
     })
     const out = await client.send(new GetCallerIdentityCommand({}))

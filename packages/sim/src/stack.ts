@@ -35,6 +35,12 @@ export interface SimStack {
   roleArn: string
   /** Environment that points the AWS SDK, @actions/core getIDToken() and our actions at the stack. */
   env: Record<string, string>
+  /** SDK client config for the stack with the bootstrap credentials: `new ECSClient({ ...stack.clientConfig })`. */
+  clientConfig: {
+    endpoint: string
+    region: string
+    credentials: { accessKeyId: string; secretAccessKey: string }
+  }
   clock: SimClock
   server: SimServer
   oidc: OidcIssuer
@@ -174,6 +180,14 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       accountId,
       roleArn,
       env,
+      clientConfig: {
+        endpoint,
+        region,
+        credentials: {
+          accessKeyId: bootstrap.accessKeyId,
+          secretAccessKey: bootstrap.secretAccessKey
+        }
+      },
       clock,
       server,
       oidc,
