@@ -241,7 +241,11 @@ export function exactlyOneOf<T extends string>(names: readonly T[]): T {
       `Set exactly one of ${list}.`
     )
   }
-  throw new InputError(set[1] as string, `conflicts with "${set[0]}"`, `Set exactly one of ${list}.`)
+  throw new InputError(
+    set[1] as string,
+    `conflicts with "${set[0]}"`,
+    `Set exactly one of ${list}.`
+  )
 }
 
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
