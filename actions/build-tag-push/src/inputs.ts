@@ -18,13 +18,15 @@ import {
   AWS_AUTH_DEFAULTS,
   AWS_AUTH_INPUT_NAMES,
   type AwsAuthInputs,
+  getAwsAuthInputs
+} from '@shipline/aws'
+import {
   type EncryptionType,
-  getAwsAuthInputs,
   isValidRepositoryName,
   keepLastPolicy,
-  parseImageReference,
   type TagMutability
-} from '@shipline/aws'
+} from '@shipline/ecr'
+import { parseImageReference } from '@shipline/oci'
 import { validateTags } from './tags.js'
 
 export const ACTION_NAME = 'build-tag-push'

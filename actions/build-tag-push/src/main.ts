@@ -12,18 +12,9 @@ import {
   withGroup,
   writeSummary
 } from '@shipline/action-kit'
-import {
-  type AwsAuthInputs,
-  createAwsClients,
-  createDockerConfigDir,
-  describeImage,
-  type Docker,
-  dockerLogout,
-  ensureRepository,
-  type Fetcher,
-  parseEcrRegistry,
-  removeDir
-} from '@shipline/aws'
+import { type AwsAuthInputs, createAwsClients } from '@shipline/aws'
+import { describeImage, ensureRepository, type Fetcher, parseEcrRegistry } from '@shipline/ecr'
+import { createDockerConfigDir, type Docker, dockerLogout, removeDir } from '@shipline/oci'
 import { ACTION_NAME, getInputs } from './inputs.js'
 import { commitTime, ociLabels, workspaceHead } from './labels.js'
 import { buildAndPush, type ImageResult, promote, tagExisting } from './publish.js'

@@ -4,33 +4,35 @@ import * as core from '@actions/core'
 import type { ECRClient, ImageDetail } from '@aws-sdk/client-ecr'
 import { ActionError, type Exec, withGroup } from '@shipline/action-kit'
 import {
-  type Builder,
-  buildFailure,
-  buildxArgs,
   describeImage,
-  detectBuilder,
-  type Docker,
-  dockerLogin,
-  dockerPush,
-  dockerRun,
   ecrCacheRefs,
-  engineBuildArgs,
   type Fetcher,
   getEcrLogin,
   getImageConfigs,
   getImageManifest,
   type ImageManifest,
-  inspectLocalImage,
   isImageIndex,
-  isRootUser,
-  parseBuildxMetadata,
   platformManifests,
   putImageTags,
-  removeDir,
   type RepoRef,
-  type RepositoryInfo,
+  type RepositoryInfo
+} from '@shipline/ecr'
+import {
+  type Builder,
+  buildFailure,
+  buildxArgs,
+  detectBuilder,
+  type Docker,
+  dockerLogin,
+  dockerPush,
+  dockerRun,
+  engineBuildArgs,
+  inspectLocalImage,
+  isRootUser,
+  parseBuildxMetadata,
+  removeDir,
   writeSecretFiles
-} from '@shipline/aws'
+} from '@shipline/oci'
 import type { BuildInputs, SourceImage } from './inputs.js'
 
 export interface ImageResult {

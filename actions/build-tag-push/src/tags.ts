@@ -1,5 +1,5 @@
 import { InputError } from '@shipline/action-kit'
-import { isValidTag } from '@shipline/aws'
+import { isValidTag } from '@shipline/oci'
 
 /** Throws an InputError for a tag outside the OCI/ECR grammar, or `latest` without allow-latest. */
 export function validateTags(input: string, tags: string[], allowLatest: boolean): void {

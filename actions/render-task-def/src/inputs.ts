@@ -14,11 +14,13 @@ import {
   AWS_AUTH_DEFAULTS,
   AWS_AUTH_INPUT_NAMES,
   type AwsAuthInputs,
+  getAwsAuthInputs
+} from '@shipline/aws'
+import {
   changesFromMapping,
   closestTaskDefinitionKey,
   type ContainerChanges,
   FAMILY_PATTERN,
-  getAwsAuthInputs,
   type ImagePlan,
   type ImagePolicy,
   type NamedChange,
@@ -34,7 +36,7 @@ import {
   validateTaskCpu,
   validateTaskMemory,
   validateTaskRoleArn
-} from '@shipline/aws'
+} from '@shipline/ecs'
 
 export const ACTION_NAME = 'render-task-def'
 

@@ -6,12 +6,11 @@ import * as core from '@actions/core'
 import { ECRClient } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { ActionError, runAction, setOutputs, writeSummary } from '@shipline/action-kit'
+import { type AwsAuthInputs, createAwsClients } from '@shipline/aws'
 import {
   applyContainerChanges,
   applyTaskChanges,
-  type AwsAuthInputs,
   checkTaskDefinition,
-  createAwsClients,
   describeTaskDefinitionSource,
   ecrDigestLookup,
   findContainer,
@@ -22,7 +21,7 @@ import {
   serialiseTaskDefinition,
   setContainerImage,
   validateTaskDefinitionModel
-} from '@shipline/aws'
+} from '@shipline/ecs'
 import { ACTION_NAME, getInputs, type RenderInputs } from './inputs.js'
 
 /** What render-task-def needs from AWS: ECS for Describe, ECR for digest lookups. */

@@ -5,7 +5,7 @@ import {
   SEVERITIES,
   type SeverityCounts,
   severityRank
-} from '@shipline/aws'
+} from '@shipline/ecr'
 import { type AllowlistEntry, daysUntil, isExpired } from './allowlist.js'
 
 /** A severity, or NONE (report only). UNDEFINED as a threshold blocks on any finding at all. */

@@ -12,12 +12,10 @@ import {
   AWS_AUTH_DEFAULTS,
   AWS_AUTH_INPUT_NAMES,
   type AwsAuthInputs,
-  getAwsAuthInputs,
-  type ImageReference,
-  ImageReferenceError,
-  parseEcrRegistry,
-  parseImageReference
+  getAwsAuthInputs
 } from '@shipline/aws'
+import { parseEcrRegistry } from '@shipline/ecr'
+import { type ImageReference, ImageReferenceError, parseImageReference } from '@shipline/oci'
 import { type Allowlist, loadAllowlist } from './allowlist.js'
 import { type Threshold, THRESHOLDS } from './gate.js'
 

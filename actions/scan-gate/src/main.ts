@@ -3,19 +3,18 @@ import { dirname } from 'node:path'
 import * as core from '@actions/core'
 import { ECRClient } from '@aws-sdk/client-ecr'
 import { ActionError, runAction, setOutputs, withGroup, writeSummary } from '@shipline/action-kit'
+import { createAwsClients, realSleep } from '@shipline/aws'
 import {
-  createAwsClients,
   detectScanMode,
   type EcrSender,
   formatDuration,
   Poller,
-  realSleep,
   resolveScanTargets,
   type ScanClock,
   ScanStatusError,
   targetName,
   waitForScan
-} from '@shipline/aws'
+} from '@shipline/ecr'
 import { utcToday } from './allowlist.js'
 import { evaluateGate, type ImageFindings } from './gate.js'
 import { ACTION_NAME, getInputs, type ScanGateInputs } from './inputs.js'

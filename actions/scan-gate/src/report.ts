@@ -1,5 +1,5 @@
 import { escapeHtml, type SummarySection } from '@shipline/action-kit'
-import { type ScanMode, SEVERITIES, type SeverityCounts, countBySeverity } from '@shipline/aws'
+import { type ScanMode, SEVERITIES, type SeverityCounts, countBySeverity } from '@shipline/ecr'
 import type { GatedFinding, GateResult, Threshold } from './gate.js'
 
 export interface ImageOutcome {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { type Severity, severityRank } from '@shipline/aws'
+import { type Severity, severityRank } from '@shipline/ecr'
 import type { GatedFinding, GateResult } from './gate.js'
 
 /** GitHub code scanning maps security-severity to its levels: ≥9 critical, ≥7 high, ≥4 medium, >0 low. */

@@ -3,7 +3,8 @@ import { jest } from '@jest/globals'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AwsAuthInputs, ImageReference } from '@shipline/aws'
+import type { AwsAuthInputs } from '@shipline/aws'
+import type { ImageReference } from '@shipline/oci'
 import { getInputs } from '../../../../actions/render-task-def/src/inputs.js'
 import {
   run,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { NormalizedFinding } from '@shipline/aws'
+import type { NormalizedFinding } from '@shipline/ecr'
 import type { AllowlistEntry } from '../../../../actions/scan-gate/src/allowlist.js'
 import {
   evaluateGate,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { NormalizedFinding } from '@shipline/aws'
+import type { NormalizedFinding } from '@shipline/ecr'
 import { evaluateGate } from '../../../../actions/scan-gate/src/gate.js'
 import { buildSarif, sarifLevel } from '../../../../actions/scan-gate/src/sarif.js'
 import { sarifValidator } from '../../../fixtures/scan-gate/sarif-schema.js'

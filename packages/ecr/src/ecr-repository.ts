@@ -1,0 +1,254 @@
+import {
+  CreateRepositoryCommand,
+  DescribeRepositoriesCommand,
+  type ECRClient,
+  GetLifecyclePolicyCommand,
+  PutLifecyclePolicyCommand,
+  type Repository
+} from '@aws-sdk/client-ecr'
+import { ActionError } from '@shipline/action-kit'
+import { awsErrorCode, describeAwsError } from '@shipline/aws'
+
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE'
+export type EncryptionType = 'AES256' | 'KMS'
+
+export interface RepositorySettings {
+  imageTagMutability: TagMutability
+  scanOnPush: boolean
+  encryptionType: EncryptionType
+  /** KMS key ARN/ID/alias; only with encryptionType KMS (absent = the AWS-managed key). */
+  kmsKey?: string
+}
+
+export interface EnsureRepositoryOptions {
+  repositoryName: string
+  registryId?: string
+  create: boolean
+  settings: RepositorySettings
+  /** Lifecycle policy JSON text applied to a repository this call creates. */
+  lifecyclePolicy?: string
+}
+
+export interface RepositoryInfo {
+  repositoryName: string
+  repositoryUri: string
+  repositoryArn: string
+  registryId: string
+  /** The registry host part of the repository URI (host[:port]). */
+  registry: string
+  imageTagMutability: string
+  created: boolean
+  /** Human-readable differences between the inputs and an existing repository (never applied). */
+  differences: string[]
+}
+
+/** ECR's repository-name grammar (2–256 characters, lowercase, path components). */
+const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/
+
+export function isValidRepositoryName(name: string): boolean {
+  return name.length >= 2 && name.length <= 256 && REPOSITORY_NAME.test(name)
+}
+
+/** The "keep-last: N" shorthand: expire untagged images beyond the newest N. */
+export function keepLastPolicy(count: number): string {
+  return JSON.stringify({
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Keep the last ${count} untagged images`,
+        selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: count },
+        action: { type: 'expire' }
+      }
+    ]
+  })
+}
+
+/** Compares two lifecycle policies as JSON values (key order and spacing do not matter). */
+export function samePolicy(a: string, b: string): boolean {
+  try {
+    return canonical(JSON.parse(a)) === canonical(JSON.parse(b))
+  } catch {
+    return a.trim() === b.trim()
+  }
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([x], [y]) =>
+      x.localeCompare(y)
+    )
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+/** The differences between an existing repository and the requested settings, as sentences. */
+export function settingsDifferences(repo: Repository, settings: RepositorySettings): string[] {
+  const out: string[] = []
+  const mutability = repo.imageTagMutability ?? 'MUTABLE'
+  if (mutability !== settings.imageTagMutability) {
+    out.push(
+      `image-tag-mutability is ${mutability}, the inputs ask for ${settings.imageTagMutability}`
+    )
+  }
+  const scan = repo.imageScanningConfiguration?.scanOnPush ?? false
+  if (scan !== settings.scanOnPush) {
+    out.push(`scan-on-push is ${scan}, the inputs ask for ${settings.scanOnPush}`)
+  }
+  const encryption = repo.encryptionConfiguration?.encryptionType ?? 'AES256'
+  if (encryption !== settings.encryptionType) {
+    out.push(`encryption is ${encryption}, the inputs ask for ${settings.encryptionType}`)
+  } else if (
+    settings.encryptionType === 'KMS' &&
+    settings.kmsKey &&
+    repo.encryptionConfiguration?.kmsKey &&
+    !repo.encryptionConfiguration.kmsKey.endsWith(settings.kmsKey.replace(/^arn:.*:key\//, ''))
+  ) {
+    out.push(
+      `the KMS key is ${repo.encryptionConfiguration.kmsKey}, the inputs ask for ${settings.kmsKey}`
+    )
+  }
+  return out
+}
+
+function hostOf(uri: string): string {
+  const slash = uri.indexOf('/')
+  return slash > 0 ? uri.slice(0, slash) : uri
+}
+
+function info(repo: Repository, created: boolean, differences: string[]): RepositoryInfo {
+  if (!repo.repositoryUri || !repo.repositoryName || !repo.registryId) {
+    throw new ActionError(
+      'ECR returned a repository without a name, URI or registry ID',
+      'Re-run the job; if it persists, check the ECR endpoint the job talks to'
+    )
+  }
+  return {
+    repositoryName: repo.repositoryName,
+    repositoryUri: repo.repositoryUri,
+    repositoryArn: repo.repositoryArn ?? '',
+    registryId: repo.registryId,
+    registry: hostOf(repo.repositoryUri),
+    imageTagMutability: repo.imageTagMutability ?? 'MUTABLE',
+    created,
+    differences
+  }
+}
+
+export async function describeRepository(
+  ecr: ECRClient,
+  repositoryName: string,
+  registryId?: string
+): Promise<Repository | undefined> {
+  try {
+    const out = await ecr.send(
+      new DescribeRepositoriesCommand({ repositoryNames: [repositoryName], registryId })
+    )
+    return out.repositories?.[0]
+  } catch (error) {
+    if (awsErrorCode(error) === 'RepositoryNotFoundException') return undefined
+    throw describeAwsError(error, {
+      action: 'ecr:DescribeRepositories',
+      resource: `repository ${repositoryName}`
+    })
+  }
+}
+
+async function currentLifecyclePolicy(
+  ecr: ECRClient,
+  repositoryName: string,
+  registryId?: string
+): Promise<string | undefined> {
+  try {
+    const out = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName, registryId }))
+    return out.lifecyclePolicyText
+  } catch (error) {
+    if (awsErrorCode(error) === 'LifecyclePolicyNotFoundException') return undefined
+    throw describeAwsError(error, {
+      action: 'ecr:GetLifecyclePolicy',
+      resource: `repository ${repositoryName}`
+    })
+  }
+}
+
+/**
+ * Finds the repository, or creates it with the requested settings when allowed. An existing repository is never
+ * modified: its differences from the inputs are returned so that the caller can warn about them.
+ */
+export async function ensureRepository(
+  ecr: ECRClient,
+  options: EnsureRepositoryOptions
+): Promise<RepositoryInfo> {
+  const { repositoryName, registryId, settings } = options
+  const existing = await describeRepository(ecr, repositoryName, registryId)
+  if (existing) {
+    const differences = settingsDifferences(existing, settings)
+    if (options.lifecyclePolicy !== undefined) {
+      const current = await currentLifecyclePolicy(ecr, repositoryName, registryId)
+      if (current === undefined) differences.push('it has no lifecycle policy, the inputs give one')
+      else if (!samePolicy(current, options.lifecyclePolicy))
+        differences.push('its lifecycle policy differs from "lifecycle-policy"')
+    }
+    return info(existing, false, differences)
+  }
+  const where = registryId ? ` in registry ${registryId}` : ''
+  if (!options.create) {
+    throw new ActionError(
+      `ECR repository "${repositoryName}"${where} does not exist and "create-repository" is false`,
+      `Create it first (aws ecr create-repository --repository-name ${repositoryName} --image-tag-mutability ${settings.imageTagMutability}), fix the "repository" input, or set "create-repository: true"`
+    )
+  }
+  let repo: Repository | undefined
+  try {
+    const out = await ecr.send(
+      new CreateRepositoryCommand({
+        repositoryName,
+        registryId,
+        imageTagMutability: settings.imageTagMutability,
+        imageScanningConfiguration: { scanOnPush: settings.scanOnPush },
+        encryptionConfiguration: {
+          encryptionType: settings.encryptionType,
+          ...(settings.encryptionType === 'KMS' && settings.kmsKey
+            ? { kmsKey: settings.kmsKey }
+            : {})
+        },
+        tags: [{ Key: 'created-by', Value: 'shipline/build-tag-push' }]
+      })
+    )
+    repo = out.repository
+  } catch (error) {
+    if (awsErrorCode(error) === 'RepositoryAlreadyExistsException') {
+      // Another job created it between our describe and create: use it as it is.
+      const raced = await describeRepository(ecr, repositoryName, registryId)
+      if (raced) return info(raced, false, settingsDifferences(raced, settings))
+    }
+    throw describeAwsError(error, {
+      action: 'ecr:CreateRepository',
+      resource: `repository ${repositoryName}${where}`
+    })
+  }
+  if (!repo) {
+    throw new ActionError(
+      `ECR CreateRepository returned no repository for "${repositoryName}"`,
+      'Re-run the job'
+    )
+  }
+  if (options.lifecyclePolicy !== undefined) {
+    try {
+      await ecr.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName,
+          registryId,
+          lifecyclePolicyText: options.lifecyclePolicy
+        })
+      )
+    } catch (error) {
+      throw describeAwsError(error, {
+        action: 'ecr:PutLifecyclePolicy',
+        resource: `repository ${repositoryName}`
+      })
+    }
+  }
+  return info(repo, true, [])
+}

@@ -1,0 +1,3 @@
+export * from './docker-cli.js'
+export * from './docker-metadata.js'
+export * from './image-reference.js'
