@@ -49,9 +49,7 @@ function table(rows: TableCell[][]): string {
     .map((row) =>
       wrap(
         'tr',
-        row
-          .map((c) => (typeof c === 'string' ? wrap('td', c) : wrap('th', c.data)))
-          .join('')
+        row.map((c) => (typeof c === 'string' ? wrap('td', c) : wrap('th', c.data))).join('')
       )
     )
     .join('')
