@@ -13,7 +13,7 @@ import {
   rawInput,
   requiredInput
 } from '@shipline/action-kit'
-import * as core from '@actions/core'
+import { core } from '@shipline/action-kit'
 import {
   AWS_AUTH_DEFAULTS,
   AWS_AUTH_INPUT_NAMES,

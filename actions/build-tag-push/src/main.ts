@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as core from '@actions/core'
+import { core } from '@shipline/action-kit'
 import { ECRClient } from '@aws-sdk/client-ecr'
 import {
   ActionError,

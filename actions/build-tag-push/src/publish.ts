@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import * as core from '@actions/core'
+import { core } from '@shipline/action-kit'
 import type { ECRClient, ImageDetail } from '@aws-sdk/client-ecr'
 import { ActionError, type Exec, withGroup } from '@shipline/action-kit'
 import {

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import * as core from '@actions/core'
+import { core } from '@shipline/action-kit'
 import {
   booleanInput,
   exactlyOneOf,

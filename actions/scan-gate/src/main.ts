@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import * as core from '@actions/core'
+import { core } from '@shipline/action-kit'
 import { ECRClient } from '@aws-sdk/client-ecr'
 import { ActionError, runAction, setOutputs, withGroup, writeSummary } from '@shipline/action-kit'
 import { createAwsClients, realSleep } from '@shipline/aws'

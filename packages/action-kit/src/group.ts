@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './workflow-commands.js'
 
 /** Runs one phase of an action inside a collapsible log group. */
 export async function withGroup<T>(title: string, fn: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './workflow-commands.js'
 import { parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser'
 import { parseDocument } from 'yaml'
 import { InputError } from './errors.js'

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './workflow-commands.js'
 
 /** Sets several outputs at once; undefined values are skipped, objects are JSON-encoded. */
 export function setOutputs(

@@ -1,4 +1,5 @@
-import * as core from '@actions/core'
+import { appendFile } from 'node:fs/promises'
+import { EOL } from 'node:os'
 
 export type SummaryRow = [label: string, value: string]
 
@@ -36,12 +37,31 @@ export function cell(data: string): string {
   return data.replace(/`([^`]+)`/g, '<code>$1</code>')
 }
 
+type TableCell = string | { data: string; header: true }
+
+/** One HTML element, as GitHub renders job summaries (an empty element is left unclosed, like @actions/core's). */
+function wrap(tag: string, content: string): string {
+  return content ? `<${tag}>${content}</${tag}>` : `<${tag}>`
+}
+
+function table(rows: TableCell[][]): string {
+  const body = rows
+    .map((row) =>
+      wrap(
+        'tr',
+        row.map((c) => (typeof c === 'string' ? wrap('td', c) : wrap('th', c.data))).join('')
+      )
+    )
+    .join('')
+  return wrap('table', body) + EOL
+}
+
 /** Appends one job-summary section; a no-op when SHIPLINE_SUMMARY=false or outside a runner. */
 export async function writeSummary(section: SummarySection): Promise<void> {
   if (!summaryEnabled()) return
-  const summary = core.summary.addHeading(section.title, 3)
+  let text = wrap('h3', section.title) + EOL
   if (section.rows?.length) {
-    summary.addTable([
+    text += table([
       [
         { data: 'Field', header: true },
         { data: 'Value', header: true }
@@ -49,13 +69,13 @@ export async function writeSummary(section: SummarySection): Promise<void> {
       ...section.rows.map(([label, value]) => [cell(label), cell(value)])
     ])
   }
-  for (const table of section.tables ?? []) {
-    if (table.caption) summary.addRaw(`\n**${table.caption}**\n`, true)
-    summary.addTable([
-      table.header.map((data) => ({ data: cell(data), header: true })),
-      ...table.rows.map((row) => row.map(cell))
+  for (const extra of section.tables ?? []) {
+    if (extra.caption) text += `\n**${extra.caption}**\n` + EOL
+    text += table([
+      extra.header.map((data) => ({ data: cell(data), header: true as const })),
+      ...extra.rows.map((row) => row.map(cell))
     ])
   }
-  if (section.markdown) summary.addRaw(section.markdown, true)
-  await summary.write()
+  if (section.markdown) text += section.markdown + EOL
+  await appendFile(process.env['GITHUB_STEP_SUMMARY'] as string, text, { encoding: 'utf8' })
 }

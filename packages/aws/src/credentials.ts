@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { core } from '@shipline/action-kit'
 import {
   AssumeRoleCommand,
   AssumeRoleWithWebIdentityCommand,

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import { core } from '@shipline/action-kit'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { ActionError, errorMessage } from '@shipline/action-kit'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
