@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import {
   booleanInput,
@@ -10,6 +10,7 @@ import {
   maskSecret,
   optionalInput,
   parseJsonText,
+  readInputFile,
   rawInput,
   requiredInput
 } from '@shipline/action-kit'
@@ -223,7 +224,7 @@ function lifecyclePolicyInput(workspace: string): string | undefined {
       'Give a path (relative to the workspace) to a lifecycle policy JSON file, or "keep-last: N".'
     )
   }
-  const text = readFileSync(path, 'utf8')
+  const text = readInputFile('lifecycle-policy', path, value)
   const policy = parseJsonText('lifecycle-policy', text) as { rules?: unknown }
   if (!policy || typeof policy !== 'object' || !Array.isArray(policy.rules)) {
     throw new InputError(

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { core } from '@shipline/action-kit'
 import { ECRClient } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
-import { ActionError, runAction, setOutputs, writeSummary } from '@shipline/action-kit'
+import {
+  ActionError,
+  readInputFile,
+  runAction,
+  setOutputs,
+  writeSummary
+} from '@shipline/action-kit'
 import { type AwsAuthInputs, createAwsClients } from '@shipline/aws'
 import {
   applyContainerChanges,
@@ -34,7 +40,7 @@ export interface RenderAws {
 export interface RenderDeps {
   getInputs(): RenderInputs
   aws(auth: AwsAuthInputs): Promise<RenderAws>
-  readFile(path: string): string
+  readFile(path: string, input: string, shownAs: string): string
   /** Writes the rendered file; must fail rather than overwrite. */
   writeFile(path: string, data: string): void
   outputDir(): string
@@ -68,7 +74,7 @@ export function defaultDeps(): RenderDeps {
         lookupDigest: ecrDigestLookup(ecrFor)
       }
     },
-    readFile: (path) => readFileSync(path, 'utf8'),
+    readFile: (path, input, shownAs) => readInputFile(input, path, shownAs),
     writeFile: (path, data) => writeFileSync(path, data, { flag: 'wx', mode: 0o644 }),
     outputDir: () => process.env['RUNNER_TEMP'] || tmpdir(),
     uniqueId: () => randomUUID().slice(0, 8),
@@ -96,7 +102,11 @@ export async function run(deps: RenderDeps = defaultDeps()): Promise<void> {
     let raw: unknown
     let from: string
     if (source.kind === 'file') {
-      raw = parseTaskDefinitionText(source.input, source.display, deps.readFile(source.path))
+      raw = parseTaskDefinitionText(
+        source.input,
+        source.display,
+        deps.readFile(source.path, source.input, source.display)
+      )
       from = source.display
     } else {
       raw = await (await session()).describe(source.id, source.input)

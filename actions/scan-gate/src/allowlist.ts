@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { InputError, parseYamlText } from '@shipline/action-kit'
+import { InputError, parseYamlText, readInputFile } from '@shipline/action-kit'
 
 /** A reviewed exception: suppresses one vulnerability (optionally in one package) until it expires. */
 export interface AllowlistEntry {
@@ -145,8 +144,9 @@ export function loadAllowlist(path: string, workspace: string, input = 'allowlis
   const full = isAbsolute(path) ? path : resolve(workspace, path)
   let text: string
   try {
-    text = readFileSync(full, 'utf8')
+    text = readInputFile(input, full, path)
   } catch (error) {
+    if (error instanceof InputError) throw error
     const code = (error as { code?: string }).code
     throw new InputError(
       input,

@@ -1,5 +1,6 @@
 import * as core from './workflow-commands.js'
 import { parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser'
+import { readFileSync, statSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import { InputError } from './errors.js'
 
@@ -189,7 +190,15 @@ export function parseYamlText(name: string, text: string): unknown {
       'Fix the YAML syntax there.'
     )
   }
-  return doc.toJS() as unknown
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown
+  } catch (error) {
+    throw new InputError(
+      name,
+      `YAML refused: ${error instanceof Error ? error.message : String(error)} (too many alias expansions)`,
+      'Write the document without deeply nested YAML aliases (&anchor / *alias).'
+    )
+  }
 }
 
 export function jsonInput(name: string): unknown {
@@ -253,4 +262,31 @@ export function lineColumn(text: string, offset: number): { line: number; column
   const line = before.split('\n').length
   const column = offset - before.lastIndexOf('\n')
   return { line, column }
+}
+
+/** Largest file a Shipline input may name: task definitions, policies and allowlists are far smaller. */
+export const MAX_INPUT_FILE_BYTES = 1024 * 1024
+
+/**
+ * Reads a file named by an input as strict UTF-8 text (a leading BOM dropped), refusing files over 1 MiB and
+ * invalid UTF-8 with an error that names the input. Missing files are the caller's to report (ENOENT propagates).
+ */
+export function readInputFile(name: string, path: string, shownAs = path): string {
+  const size = statSync(path).size
+  if (size > MAX_INPUT_FILE_BYTES) {
+    throw new InputError(
+      name,
+      `"${shownAs}" is ${size} bytes, over the 1 MiB limit for input files`,
+      'Check that the input names the intended file.'
+    )
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(readFileSync(path))
+  } catch {
+    throw new InputError(
+      name,
+      `"${shownAs}" is not UTF-8 text`,
+      'Save the file as UTF-8 (without a legacy code page).'
+    )
+  }
 }

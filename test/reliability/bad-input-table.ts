@@ -1,0 +1,416 @@
+/** One bad input: the action, what is wrong, the inputs (plus workspace files), and the input the error must name. */
+export interface BadInput {
+  action: string
+  label: string
+  inputs: Record<string, string>
+  files?: Record<string, string | Buffer>
+  /** The input name the error message must quote. */
+  names: string
+  /** A fragment the message must also contain, where the problem has a specific wording. */
+  mentions?: RegExp
+}
+
+const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com'
+const DIGEST = `sha256:${'a'.repeat(64)}`
+const TASK_DEF = JSON.stringify({
+  family: 'web',
+  networkMode: 'awsvpc',
+  requiresCompatibilities: ['FARGATE'],
+  cpu: '256',
+  memory: '512',
+  executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+  containerDefinitions: [{ name: 'web', image: `${ECR}/web:1`, essential: true }]
+})
+const aliasBomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+for (let i = 1; i < 12; i++) {
+  const prev = String.fromCharCode(96 + i)
+  const next = String.fromCharCode(97 + i)
+  aliasBomb.push(
+    `${next}: &${next} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`
+  )
+}
+const ALIAS_BOMB = aliasBomb.join('\n') + '\n'
+
+function rows(
+  action: string,
+  base: Record<string, string>,
+  list: Omit<BadInput, 'action'>[]
+): BadInput[] {
+  return list.map((row) => ({ ...row, action, inputs: { ...base, ...row.inputs } }))
+}
+
+const build = rows('build-tag-push', { repository: 'shop/api' }, [
+  { label: 'no repository', inputs: { repository: '' }, names: 'repository' },
+  { label: 'upper-case repository', inputs: { repository: 'Shop/API' }, names: 'repository' },
+  { label: 'repository with a tag', inputs: { repository: 'shop/api:v1' }, names: 'repository' },
+  {
+    label: 'repository with a registry host',
+    inputs: { repository: `${ECR}/shop/api` },
+    names: 'repository'
+  },
+  {
+    label: 'unknown tag mutability',
+    inputs: { 'image-tag-mutability': 'SOMETIMES' },
+    names: 'image-tag-mutability'
+  },
+  { label: 'unknown encryption', inputs: { encryption: 'RSA' }, names: 'encryption' },
+  {
+    label: 'keep-last of zero',
+    inputs: { 'lifecycle-policy': 'keep-last: 0' },
+    names: 'lifecycle-policy'
+  },
+  {
+    label: 'keep-last not a number',
+    inputs: { 'lifecycle-policy': 'keep-last: ten' },
+    names: 'lifecycle-policy'
+  },
+  {
+    label: 'lifecycle policy file missing',
+    inputs: { 'lifecycle-policy': 'policy.json' },
+    names: 'lifecycle-policy'
+  },
+  {
+    label: 'lifecycle policy not JSON',
+    inputs: { 'lifecycle-policy': 'policy.json' },
+    files: { 'policy.json': '{"rules": [' },
+    names: 'lifecycle-policy'
+  },
+  { label: 'short SHA too short', inputs: { 'short-sha-length': '3' }, names: 'short-sha-length' },
+  { label: 'short SHA too long', inputs: { 'short-sha-length': '41' }, names: 'short-sha-length' },
+  {
+    label: 'short SHA not a number',
+    inputs: { 'short-sha-length': 'seven' },
+    names: 'short-sha-length'
+  },
+  { label: 'invalid extra tag', inputs: { tags: 'v1.0, bad tag!' }, names: 'tags' },
+  { label: 'latest without allow-latest', inputs: { tags: 'latest' }, names: 'tags' },
+  { label: 'allow-latest not a boolean', inputs: { 'allow-latest': 'yes' }, names: 'allow-latest' },
+  { label: 'context directory missing', inputs: { context: 'services/api' }, names: 'context' },
+  {
+    label: 'Dockerfile missing',
+    inputs: { dockerfile: 'docker/Dockerfile.prod' },
+    names: 'dockerfile'
+  },
+  { label: 'build-arg without =', inputs: { 'build-args': 'VERSION' }, names: 'build-args' },
+  { label: 'platform without an architecture', inputs: { platforms: 'linux' }, names: 'platforms' },
+  { label: 'label without =', inputs: { labels: 'team' }, names: 'labels' },
+  { label: 'secret without a value', inputs: { secrets: 'npm_token' }, names: 'secrets' },
+  { label: 'ecr-cache not a boolean', inputs: { 'ecr-cache': 'maybe' }, names: 'ecr-cache' },
+  { label: 'allow-root not a boolean', inputs: { 'allow-root': 'nah' }, names: 'allow-root' },
+  {
+    label: 'create-repository not a boolean',
+    inputs: { 'create-repository': 'nope' },
+    names: 'create-repository'
+  },
+  {
+    label: 'scan-on-push not a boolean',
+    inputs: { 'scan-on-push': 'Yes please' },
+    names: 'scan-on-push'
+  },
+  { label: 'registry id not an account', inputs: { 'registry-id': '12345' }, names: 'registry-id' },
+  {
+    label: 'source image not a reference',
+    inputs: { 'source-image': 'not a ref!!' },
+    names: 'source-image'
+  },
+  {
+    label: 'role ARN malformed',
+    inputs: { 'role-to-assume': 'deploy-role' },
+    names: 'role-to-assume'
+  },
+  {
+    label: 'role ARN with a short account',
+    inputs: { 'role-to-assume': 'arn:aws:iam::123:role/x' },
+    names: 'role-to-assume'
+  },
+  { label: 'region malformed', inputs: { 'aws-region': 'mars' }, names: 'aws-region' },
+  {
+    label: 'session name too short',
+    inputs: { 'role-session-name': 'a' },
+    names: 'role-session-name'
+  },
+  {
+    label: 'role duration below the minimum',
+    inputs: { 'role-duration-seconds': '100' },
+    names: 'role-duration-seconds'
+  },
+  {
+    label: 'role duration above the maximum',
+    inputs: { 'role-duration-seconds': '50000' },
+    names: 'role-duration-seconds'
+  },
+  {
+    label: 'role duration not a number',
+    inputs: { 'role-duration-seconds': 'an hour' },
+    names: 'role-duration-seconds'
+  },
+  { label: 'max-attempts zero', inputs: { 'max-attempts': '0' }, names: 'max-attempts' },
+  { label: 'max-attempts huge', inputs: { 'max-attempts': '1000' }, names: 'max-attempts' },
+  {
+    label: 'role-chaining not a boolean',
+    inputs: { 'role-chaining': 'perhaps' },
+    names: 'role-chaining'
+  }
+])
+
+const scan = rows('scan-gate', { image: `${ECR}/shop/api@${DIGEST}` }, [
+  { label: 'no image', inputs: { image: '' }, names: 'image' },
+  { label: 'image not a reference', inputs: { image: 'not an image!!' }, names: 'image' },
+  {
+    label: 'image with a malformed digest',
+    inputs: { image: `${ECR}/shop/api@sha256:abc` },
+    names: 'image'
+  },
+  { label: 'image outside ECR', inputs: { image: 'docker.io/library/nginx:1.27' }, names: 'image' },
+  { label: 'platform without an architecture', inputs: { platform: 'linux' }, names: 'platform' },
+  {
+    label: 'unknown severity',
+    inputs: { 'severity-threshold': 'SEVERE' },
+    names: 'severity-threshold'
+  },
+  {
+    label: 'ignore-unfixed not a boolean',
+    inputs: { 'ignore-unfixed': 'sometimes' },
+    names: 'ignore-unfixed'
+  },
+  {
+    label: 'fail-on-scan-error not a boolean',
+    inputs: { 'fail-on-scan-error': 'x' },
+    names: 'fail-on-scan-error'
+  },
+  { label: 'timeout not a duration', inputs: { timeout: 'ten minutes' }, names: 'timeout' },
+  { label: 'negative timeout', inputs: { timeout: '-5m' }, names: 'timeout' },
+  { label: 'allowlist file missing', inputs: { allowlist: 'allow.yaml' }, names: 'allowlist' },
+  {
+    label: 'allowlist not YAML',
+    inputs: { allowlist: 'allow.yaml' },
+    files: { 'allow.yaml': '- id: CVE-1\n  reason: [unclosed\n' },
+    names: 'allowlist',
+    mentions: /line \d+/
+  },
+  {
+    label: 'allowlist entry without a reason',
+    inputs: { allowlist: 'allow.yaml' },
+    files: { 'allow.yaml': '- id: CVE-2024-1\n  expires: 2099-01-01\n' },
+    names: 'allowlist'
+  },
+  {
+    label: 'allowlist expiry not a date',
+    inputs: { allowlist: 'allow.yaml' },
+    files: {
+      'allow.yaml': '- id: CVE-2024-1\n  reason: vendor fix pending\n  expires: tomorrow\n'
+    },
+    names: 'allowlist'
+  },
+  {
+    label: 'allowlist YAML alias bomb',
+    inputs: { allowlist: 'allow.yaml' },
+    files: { 'allow.yaml': ALIAS_BOMB },
+    names: 'allowlist',
+    mentions: /alias/
+  },
+  {
+    label: 'allowlist not UTF-8',
+    inputs: { allowlist: 'allow.yaml' },
+    files: { 'allow.yaml': Buffer.from([0x2d, 0x20, 0x69, 0x64, 0x3a, 0x20, 0xff, 0xfe, 0x0a]) },
+    names: 'allowlist',
+    mentions: /UTF-8/
+  },
+  {
+    label: 'allowlist over 1 MiB',
+    inputs: { allowlist: 'allow.yaml' },
+    files: { 'allow.yaml': `# ${'x'.repeat(1_100_000)}\n[]\n` },
+    names: 'allowlist',
+    mentions: /1 MiB/
+  },
+  {
+    label: 'role ARN malformed',
+    inputs: { 'role-to-assume': 'arn:aws:iam::123456789012:user/ci' },
+    names: 'role-to-assume'
+  },
+  { label: 'max-attempts not a number', inputs: { 'max-attempts': 'many' }, names: 'max-attempts' }
+])
+
+const render = rows(
+  'render-task-def',
+  { 'task-definition': 'td.json', 'container-name': 'web', image: `${ECR}/web@${DIGEST}` },
+  [
+    {
+      label: 'no task definition source',
+      inputs: { 'task-definition': '' },
+      names: 'task-definition'
+    },
+    {
+      label: 'file and ARN together',
+      inputs: { 'task-definition-arn': 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:3' },
+      files: { 'td.json': TASK_DEF },
+      names: 'task-definition-arn'
+    },
+    { label: 'task definition file missing', inputs: {}, names: 'task-definition' },
+    {
+      label: 'malformed JSON',
+      inputs: {},
+      files: { 'td.json': '{\n  "family": "web",\n  "containerDefinitions": [\n}' },
+      names: 'task-definition',
+      mentions: /line \d+/
+    },
+    {
+      label: 'YAML alias bomb',
+      inputs: { 'task-definition': 'td.yaml' },
+      files: { 'td.yaml': ALIAS_BOMB },
+      names: 'task-definition',
+      mentions: /alias/
+    },
+    {
+      label: 'document over 1 MiB',
+      inputs: {},
+      files: {
+        'td.json': JSON.stringify({
+          family: 'web',
+          containerDefinitions: [],
+          x: 'y'.repeat(1_100_000)
+        })
+      },
+      names: 'task-definition',
+      mentions: /1 MiB/
+    },
+    {
+      label: 'non-UTF-8 bytes',
+      inputs: {},
+      files: {
+        'td.json': Buffer.concat([
+          Buffer.from('{"family": "'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}')
+        ])
+      },
+      names: 'task-definition',
+      mentions: /UTF-8/
+    },
+    {
+      label: 'unknown key',
+      inputs: {},
+      files: { 'td.json': TASK_DEF.replace('"containerDefinitions"', '"containerDefinitons"') },
+      names: 'task-definition',
+      mentions: /containerDefinitons/
+    },
+    {
+      label: 'wrong type',
+      inputs: {},
+      files: { 'td.json': TASK_DEF.replace('"essential":true', '"essential":"yes"') },
+      names: 'task-definition'
+    },
+    {
+      label: 'container not in the definition',
+      inputs: { 'container-name': 'api' },
+      files: { 'td.json': TASK_DEF },
+      names: 'container-name'
+    },
+    {
+      label: 'image not a reference',
+      inputs: { image: 'UPPER/Case:tag' },
+      files: { 'td.json': TASK_DEF },
+      names: 'image'
+    },
+    {
+      label: 'image tagged latest',
+      inputs: { image: `${ECR}/web:latest` },
+      files: { 'td.json': TASK_DEF },
+      names: 'image'
+    },
+    {
+      label: 'malformed image digest',
+      inputs: { image: `${ECR}/web:1`, 'image-digest': 'sha256:xyz' },
+      files: { 'td.json': TASK_DEF },
+      names: 'image-digest'
+    },
+    {
+      label: 'environment variable without =',
+      inputs: { 'environment-variables': 'LOG_LEVEL' },
+      files: { 'td.json': TASK_DEF },
+      names: 'environment-variables'
+    },
+    {
+      label: 'secret without a source',
+      inputs: { secrets: 'DB_PASSWORD' },
+      files: { 'td.json': TASK_DEF },
+      names: 'secrets'
+    },
+    {
+      label: 'unknown log driver',
+      inputs: { 'log-configuration-log-driver': 'syslogx' },
+      files: { 'td.json': TASK_DEF },
+      names: 'log-configuration-log-driver'
+    },
+    {
+      label: 'docker label without =',
+      inputs: { 'docker-labels': 'team' },
+      files: { 'td.json': TASK_DEF },
+      names: 'docker-labels'
+    },
+    {
+      label: 'cpu not a size',
+      inputs: { cpu: 'lots' },
+      files: { 'td.json': TASK_DEF },
+      names: 'cpu'
+    },
+    {
+      label: 'memory not a size',
+      inputs: { memory: 'plenty' },
+      files: { 'td.json': TASK_DEF },
+      names: 'memory'
+    },
+    {
+      label: 'runtime platform malformed',
+      inputs: { 'runtime-platform': 'amiga' },
+      files: { 'td.json': TASK_DEF },
+      names: 'runtime-platform'
+    },
+    {
+      label: 'task role not a role ARN',
+      inputs: { 'task-role-arn': 'arn:aws:iam::123456789012:user/app' },
+      files: { 'td.json': TASK_DEF },
+      names: 'task-role-arn'
+    },
+    {
+      label: 'execution role malformed',
+      inputs: { 'execution-role-arn': 'exec-role' },
+      files: { 'td.json': TASK_DEF },
+      names: 'execution-role-arn'
+    },
+    {
+      label: 'task definition ARN malformed',
+      inputs: {
+        'task-definition': '',
+        'task-definition-arn': 'arn:aws:ecs:us-east-1:123:task/web'
+      },
+      names: 'task-definition-arn'
+    },
+    {
+      label: 'revision without a family',
+      inputs: { 'task-definition-revision': '3' },
+      files: { 'td.json': TASK_DEF },
+      names: 'task-definition-revision'
+    },
+    {
+      label: 'pin-digest not a boolean',
+      inputs: { 'pin-digest': 'maybe' },
+      files: { 'td.json': TASK_DEF },
+      names: 'pin-digest'
+    },
+    {
+      label: 'containers list not YAML',
+      inputs: { 'container-name': '', image: '', containers: '- name: web\n  image: [' },
+      files: { 'td.json': TASK_DEF },
+      names: 'containers'
+    },
+    {
+      label: 'command not splittable',
+      inputs: { command: 'echo "unterminated' },
+      files: { 'td.json': TASK_DEF },
+      names: 'command'
+    }
+  ]
+)
+
+export const BAD_INPUTS: BadInput[] = [...build, ...scan, ...render]

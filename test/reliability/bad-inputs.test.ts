@@ -1,0 +1,68 @@
+/**
+ * The bad-input table: every row runs a bundled action the way the runner does, against the local stack, and must
+ * exit 1 with an error that names the input, carry no stack trace, and send no mutating request to AWS.
+ * docs/reliability.md summarises it.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
+import { runAction } from '../helpers/runner.js'
+import { BAD_INPUTS, type BadInput } from './bad-input-table.js'
+import { mutatingRequests } from './request-log.js'
+
+jest.setTimeout(180_000)
+
+const BAD_INPUTS_MINIMUM = 80
+
+let stack: SimStack
+
+beforeAll(async () => {
+  stack = await startStack({ registry: false })
+})
+afterAll(async () => {
+  await stack?.stop()
+})
+
+function workspaceWith(files: Record<string, string | Buffer> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shipline-bad-input-'))
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nUSER 1000\n')
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
+  return dir
+}
+
+const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m
+
+async function runRow(row: BadInput) {
+  const since = stack.requestLog().at(-1)?.id ?? 0
+  const result = await runAction(row.action, {
+    inputs: { 'role-to-assume': stack.roleArn, ...row.inputs },
+    env: stack.env,
+    workspace: workspaceWith(row.files)
+  })
+  const requests = stack.requestLog({ sinceId: since })
+  return { result, requests }
+}
+
+describe('bad inputs through the bundled actions', () => {
+  it('the table has at least 80 distinct rows across the actions', () => {
+    expect(BAD_INPUTS.length).toBeGreaterThanOrEqual(BAD_INPUTS_MINIMUM)
+    expect(new Set(BAD_INPUTS.map((r) => `${r.action}: ${r.label}`)).size).toBe(BAD_INPUTS.length)
+  })
+
+  it.each(BAD_INPUTS.map((row) => [`${row.action}: ${row.label}`, row] as const))(
+    '%s',
+    async (_label, row) => {
+      const { result, requests } = await runRow(row)
+      const message = result.errors.join('\n')
+      expect({ exitCode: result.exitCode, message }).toMatchObject({ exitCode: 1 })
+      expect(message).toMatch(new RegExp(`^${row.action}: `))
+      expect(message).toContain(`"${row.names}"`)
+      expect(message).toMatch(row.mentions ?? /./)
+      expect(message).not.toMatch(/\[object Object\]|^Error: |TypeError|undefined/)
+      expect(result.log).not.toMatch(STACK_TRACE)
+      expect(mutatingRequests(requests)).toEqual([])
+    }
+  )
+})
