@@ -1,3 +1,10 @@
+import {
+  createElbv2Service,
+  createIamService,
+  createLogsService,
+  createSecretsManagerService,
+  createSsmService
+} from './services/verify-resources.js'
 import { SimClock } from './core/clock.js'
 import { CredentialStore } from './core/iam.js'
 import { SimServer, type RequestLogEntry } from './core/server.js'
@@ -139,6 +146,14 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
     modules.push(ecs)
     modules.push(createCodeDeployService({ clock, registry, accountId, region, ecs }))
     modules.push(createEksService({ clock, registry, accountId, region }))
+    const resources = { clock, accountId, region }
+    modules.push(
+      createIamService(resources),
+      createSecretsManagerService(resources),
+      createSsmService(resources),
+      createLogsService(resources),
+      createElbv2Service(resources)
+    )
     // ---- end SIM-2
     for (const m of modules) server.register(m)
 
