@@ -22,6 +22,8 @@ export interface RunOptions {
   /** Run the action's post step: pass the result of the main step (its saved state is handed over). */
   postOf?: RunResult
   timeoutMs?: number
+  /** Send `signal` to the action once its log matches `when` (the runner cancelling a job). */
+  signal?: { when: RegExp; signal: NodeJS.Signals }
   /** Skip the leaked-secret assertion (only for tests of the checker itself). */
   allowLeaks?: boolean
 }
@@ -167,14 +169,23 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     for (const [key, value] of Object.entries(options.postOf.state)) env[`STATE_${key}`] = value
   }
 
-  const child = spawn(process.execPath, [entry], {
+  // SHIPLINE_TEST_NODE runs the bundles on another Node (CI runs them on Node 24, the actions' runtime, too).
+  const node = process.env['SHIPLINE_TEST_NODE'] || process.execPath
+  const child = spawn(node, [entry], {
     cwd: workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  let signalled = false
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    if (options.signal && !signalled && options.signal.when.test(stdout)) {
+      signalled = true
+      child.kill(options.signal.signal)
+    }
+  })
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const timeoutMs = options.timeoutMs ?? 120_000
   const exitCode = await new Promise<number | null>((resolvePromise, reject) => {

@@ -1,12 +1,155 @@
-import { ActionError, runAction } from '@shipline/action-kit'
-import { getInputs } from './inputs.js'
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
+import { ECSClient } from '@aws-sdk/client-ecs'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { IAMClient } from '@aws-sdk/client-iam'
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import { ActionError, core, runAction, setOutputs, withGroup } from '@shipline/action-kit'
+import { type AwsSession, createAwsClients } from '@shipline/aws'
+import { registryHostOf } from '@shipline/ecr'
+import {
+  consoleUrl,
+  type DeployDeps,
+  type DeployReport,
+  deployToEcs,
+  sleepUnlessAborted
+} from '@shipline/ecs'
+import { ACTION_NAME, type DeployEcsInputs, getInputs } from './inputs.js'
+import { writeDeploySummary } from './summary.js'
 
-export async function run(): Promise<void> {
-  await runAction('deploy-ecs', () => {
-    const inputs = getInputs()
-    throw new ActionError(
-      `deploy-ecs is not implemented yet; nothing was deployed to service "${inputs.service}" in cluster "${inputs.cluster}"`,
-      'Use aws-actions/amazon-ecs-deploy-task-definition until the Shipline deploy-ecs release.'
-    )
+export interface DeployEcsDeps {
+  getInputs(): DeployEcsInputs
+  session(inputs: DeployEcsInputs): Promise<AwsSession>
+}
+
+export function defaultDeps(): DeployEcsDeps {
+  return { getInputs, session: (inputs) => createAwsClients(inputs.auth) }
+}
+
+/** With a custom ECR endpoint (a local stand-in), its registry host is learned from the endpoint itself. */
+async function localRegistryHost(ecr: ECRClient): Promise<string | undefined> {
+  if (!process.env['AWS_ENDPOINT_URL_ECR'] && !process.env['AWS_ENDPOINT_URL']) return undefined
+  try {
+    const out = await ecr.send(new GetAuthorizationTokenCommand({}))
+    const endpoint = out.authorizationData?.[0]?.proxyEndpoint
+    return endpoint ? registryHostOf(endpoint) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function cancellation(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController()
+  const onSignal = (name: string) => () => {
+    core.warning(`${name} received: stopping the wait and rolling the deployment back`)
+    controller.abort()
+  }
+  const term = onSignal('SIGTERM')
+  const int = onSignal('SIGINT')
+  process.on('SIGTERM', term)
+  process.on('SIGINT', int)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGTERM', term)
+      process.off('SIGINT', int)
+    }
+  }
+}
+
+function outputsOf(report: DeployReport, region: string): Record<string, string | undefined> {
+  return {
+    'task-definition-arn': report.taskDefinitionArn,
+    changed: String(report.changed),
+    'deployment-id': report.deploymentId,
+    status: report.status,
+    'service-url': consoleUrl(region, report.cluster, report.service)
+  }
+}
+
+export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
+  await runAction(ACTION_NAME, async () => {
+    const inputs = deps.getInputs()
+    const session = await withGroup('Authenticate', () => deps.session(inputs))
+    const ecrClients = new Map<string, ECRClient>()
+    const ecrFor = (region: string): ECRClient => {
+      let client = ecrClients.get(region)
+      if (!client) {
+        client = new ECRClient({ ...session.config, region })
+        ecrClients.set(region, client)
+      }
+      return client
+    }
+    const cancel = cancellation()
+    const deployDeps: DeployDeps = {
+      clients: {
+        ecs: session.client(ECSClient),
+        ecr: ecrFor,
+        iam: new IAMClient({ ...session.config, region: 'us-east-1' }),
+        secrets: session.client(SecretsManagerClient),
+        ssm: session.client(SSMClient),
+        logs: session.client(CloudWatchLogsClient),
+        elbv2: session.client(ElasticLoadBalancingV2Client)
+      },
+      accountId: session.identity.accountId,
+      region: session.region,
+      localEcrHost: await localRegistryHost(ecrFor(session.region)),
+      now: () => Date.now(),
+      sleep: sleepUnlessAborted,
+      info: (m) => core.info(m),
+      warning: (m) => core.warning(m),
+      group: withGroup,
+      refreshCredentials: async () => {
+        await session.credentials?.({ forceRefresh: true })
+      },
+      cancel: cancel.signal
+    }
+    let report: DeployReport
+    try {
+      report = await deployToEcs(deployDeps, {
+        cluster: inputs.cluster,
+        service: inputs.service,
+        source: inputs.source,
+        waitUntil: inputs.waitUntil,
+        timeoutMs: inputs.waitTimeoutSeconds * 1000,
+        desiredCount: inputs.desiredCount,
+        forceNewDeployment: inputs.forceNewDeployment,
+        enableEcsManagedTags: inputs.enableEcsManagedTags,
+        propagateTags: inputs.propagateTags,
+        rollbackOnFailure: inputs.rollbackOnFailure,
+        maxFailedTasks: inputs.maxFailedTasks,
+        verify: inputs.verify,
+        runTaskBefore: inputs.runTaskBefore,
+        createServiceSpec: inputs.createServiceSpec
+      })
+    } catch (error) {
+      const partial = (error as { report?: DeployReport }).report
+      if (partial) {
+        setOutputs(outputsOf(partial, session.region))
+        await writeDeploySummary(partial, session.region)
+      }
+      throw error
+    } finally {
+      cancel.dispose()
+    }
+    setOutputs(outputsOf(report, session.region))
+    await writeDeploySummary(report, session.region)
+    if (report.status !== 'SUCCESSFUL' && report.status !== 'NOT_WAITED') {
+      const stopped = report.track?.stopped ?? []
+      const detail = stopped
+        .slice(0, 3)
+        .map(
+          (g) =>
+            ` ${g.count} task(s): ${g.reason}${g.containers.length ? ` (${g.containers.join('; ')})` : ''}.`
+        )
+        .join('')
+      const hint = stopped.find((g) => g.hint)?.hint
+      throw new ActionError(
+        `deployment ${report.deploymentId ?? ''} of ${report.taskDefinitionArn ?? '?'} to service "${inputs.service}" in cluster "${inputs.cluster}" ended ${report.status}: ${report.reason ?? ''}.${detail}`,
+        hint ??
+          'See the service events and stopped tasks above, and the service in the console (output "service-url").'
+      )
+    }
   })
 }

@@ -77,6 +77,7 @@ export function getCredentials(
 /**
  * Memoizes `fetch` until `marginMs` before the credentials' expiration (at most half their lifetime, so short-lived
  * credentials are still reused rather than re-fetched on every call); concurrent callers share one fetch.
+ * `{ forceRefresh: true }` fetches anew regardless.
  */
 export function refreshingProvider(
   fetch: () => Promise<AwsCredentialIdentity>,
@@ -85,7 +86,9 @@ export function refreshingProvider(
 ): AwsCredentialIdentityProvider {
   let current: { credentials: AwsCredentialIdentity; refreshAt: number } | undefined
   let pending: Promise<AwsCredentialIdentity> | undefined
-  return async () => {
+  return async (options?: { forceRefresh?: boolean }) => {
+    // forceRefresh: a service answered ExpiredToken although our clock said the credentials were valid (skew).
+    if (options?.forceRefresh && !pending) current = undefined
     if (current && now() < current.refreshAt) return current.credentials
     pending ??= (async () => {
       const fetchedAt = now()

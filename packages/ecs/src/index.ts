@@ -1,1 +1,2 @@
 export * from './task-definition/index.js'
+export * from './deploy/index.js'

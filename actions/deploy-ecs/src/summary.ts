@@ -1,0 +1,81 @@
+import { escapeHtml, writeSummary } from '@shipline/action-kit'
+import { consoleUrl, type DeployReport } from '@shipline/ecs'
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`
+}
+
+/** One job-summary section: outcome, verify tree, diff, timeline, events and the diagnosis. No secret values. */
+export async function writeDeploySummary(report: DeployReport, region: string): Promise<void> {
+  const tables = []
+  if (report.checks.length) {
+    tables.push({
+      caption: 'Verify',
+      header: ['Result', 'Check', 'Detail'],
+      rows: report.checks.map((c) => [c.status, escapeHtml(c.subject), escapeHtml(c.detail)])
+    })
+  }
+  if (report.diff.length) {
+    tables.push({
+      caption: 'Changes',
+      header: ['Field', 'Before', 'After'],
+      rows: report.diff
+        .slice(0, 50)
+        .map((d) => [escapeHtml(d.path), escapeHtml(d.from), escapeHtml(d.to)])
+    })
+  }
+  const timeline = report.track?.timeline ?? []
+  if (timeline.length) {
+    const start = report.startedAt
+    tables.push({
+      caption: 'Timeline',
+      header: ['At', 'What'],
+      rows: [
+        ...(report.registeredAt
+          ? [[`+${seconds(report.registeredAt - start)}`, 'revision registered']]
+          : []),
+        ...timeline.map((t) => [`+${seconds(t.at - start)}`, escapeHtml(t.what)])
+      ]
+    })
+  }
+  const events = report.track?.events ?? []
+  if (events.length) {
+    tables.push({
+      caption: 'Service events',
+      header: ['Event'],
+      rows: events.slice(-20).map((e) => [escapeHtml(e)])
+    })
+  }
+  const stopped = report.track?.stopped ?? []
+  if (stopped.length) {
+    tables.push({
+      caption: 'Stopped tasks',
+      header: ['Tasks', 'Reason', 'Containers', 'Hint'],
+      rows: stopped.map((g) => [
+        String(g.count),
+        escapeHtml(g.reason),
+        escapeHtml(g.containers.join('; ')),
+        escapeHtml(g.hint ?? '')
+      ])
+    })
+  }
+  await writeSummary({
+    title: `deploy-ecs: ${report.service} — ${report.status ?? 'FAILED'}`,
+    rows: [
+      ['Cluster / service', `\`${report.cluster}\` / \`${report.service}\``],
+      [
+        'Task definition',
+        report.taskDefinitionArn ? `\`${report.taskDefinitionArn}\`` : '(not registered)'
+      ],
+      ['Changed', report.changed ? 'yes' : 'no'],
+      ['Deployment', report.deploymentId ? `\`${report.deploymentId}\`` : ''],
+      ['Status', report.status ?? 'FAILED'],
+      ...(report.reason ? ([['Reason', escapeHtml(report.reason)]] as [string, string][]) : []),
+      [
+        'Console',
+        `<a href="${consoleUrl(region, report.cluster, report.service)}">service deployments</a>`
+      ]
+    ],
+    tables
+  })
+}

@@ -1,0 +1,25 @@
+export {
+  consoleUrl,
+  deployToEcs,
+  type DeployDeps,
+  type DeployReport,
+  type DeployRequest
+} from './deploy.js'
+export { diffTaskDefinitions, normaliseForDiff, type FieldChange } from './diff.js'
+export {
+  describeGroups,
+  groupStoppedTasks,
+  hintFor,
+  isUnableEvent,
+  reasonKey,
+  type StoppedGroup
+} from './diagnose.js'
+export { DEFAULT_POLL, PollInterval, sleepUnlessAborted, type PollOptions } from './poll.js'
+export { runTaskBefore } from './run-task.js'
+export {
+  DeploymentTracker,
+  type DeployStatus,
+  type TimelineEntry,
+  type TrackResult
+} from './tracker.js'
+export { type Check, type CheckStatus, verifyDeployment, type VerifyClients } from './verify.js'

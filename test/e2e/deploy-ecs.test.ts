@@ -1,0 +1,470 @@
+/**
+ * deploy-ecs end to end: the bundled action against the local stack (OIDC → STS, ECS with deployments, the
+ * circuit breaker and service deployments, ECR backed by a real registry, IAM/Secrets Manager/SSM/Logs/ELBv2 for
+ * verification) and images pushed by the real Docker engine.
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  CreateRepositoryCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand
+} from '@aws-sdk/client-ecr'
+import {
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand
+} from '@aws-sdk/client-ecs'
+import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
+import { buildImage, dockerConfigDir, dockerOk, loginWithToken } from '../sim/docker-helpers.js'
+import { runAction, type RunResult, uniqueName } from '../helpers/runner.js'
+
+jest.setTimeout(120_000)
+
+const SPEED = 20
+let stack: SimStack
+let ecs: ECSClient
+let images: { good: string; good2: string; crash: string; slow: string; missing: string }
+let execRole: string
+const local = `shipline-deploy-ecs-e2e-${process.pid}`
+const network = { awsvpcConfiguration: { subnets: ['subnet-0e2e'], securityGroups: ['sg-0e2e'] } }
+
+async function pushed(
+  repo: string,
+  tag: string,
+  labels: Record<string, string>,
+  config: string
+): Promise<string> {
+  const ref = `${stack.registryHost}/${repo}:${tag}`
+  await buildImage(`${local}-${tag}`, labels)
+  await dockerOk(['tag', `${local}-${tag}`, ref])
+  await dockerOk(['push', '--quiet', ref], { config })
+  return ref
+}
+
+beforeAll(async () => {
+  stack = await startStack({ speed: SPEED })
+  ecs = new ECSClient({ ...stack.clientConfig })
+  const ecr = new ECRClient({ ...stack.clientConfig })
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'web' }))
+  const token = await ecr.send(new GetAuthorizationTokenCommand({}))
+  const config = dockerConfigDir()
+  await loginWithToken(
+    stack.registryHost,
+    token.authorizationData?.[0]?.authorizationToken as string,
+    config
+  )
+  images = {
+    good: await pushed('web', 'v1', { version: '1' }, config),
+    good2: await pushed('web', 'v2', { version: '2' }, config),
+    crash: await pushed(
+      'web',
+      'crash',
+      { 'shipline.sim.behaviour': 'crash', 'shipline.sim.exit-code': '3' },
+      config
+    ),
+    slow: await pushed('web', 'slow', { 'shipline.sim.behaviour': 'slow-start' }, config),
+    missing: `${stack.registryHost}/web:never-pushed`
+  }
+  const roles = await stack.admin.post<{ roles: string[] }>('iam/seed', {
+    roles: [{ name: 'web-exec' }]
+  })
+  execRole = roles.roles[0] as string
+  await stack.admin.post('logs/seed', { logGroups: [{ name: '/ecs/web' }] })
+  await stack.admin.post('ecs/seed', { clusters: ['e2e'] })
+})
+
+afterAll(async () => {
+  ecs?.destroy()
+  await stack?.stop()
+  for (const tag of ['v1', 'v2', 'crash', 'slow'])
+    await dockerOk(['rmi', '-f', `${local}-${tag}`]).catch(() => '')
+})
+
+function taskDefinition(
+  family: string,
+  image: string,
+  extra: Record<string, unknown> = {}
+): Record<string, unknown> {
+  return {
+    family,
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: '256',
+    memory: '512',
+    executionRoleArn: execRole,
+    containerDefinitions: [
+      {
+        name: 'web',
+        image,
+        essential: true,
+        portMappings: [{ containerPort: 8080 }],
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: {
+            'awslogs-group': '/ecs/web',
+            'awslogs-region': 'us-east-1',
+            'awslogs-stream-prefix': 'web'
+          }
+        }
+      }
+    ],
+    ...extra
+  }
+}
+
+/** A running service on the first revision, as a team has before adopting deploy-ecs. */
+async function service(
+  desiredCount = 2,
+  extra: Record<string, unknown> = {}
+): Promise<{ name: string; v1: string }> {
+  const name = uniqueName('svc')
+  const registered = await ecs.send(
+    new RegisterTaskDefinitionCommand(taskDefinition(name, images.good) as never)
+  )
+  const v1 = registered.taskDefinition?.taskDefinitionArn as string
+  await ecs.send(
+    new CreateServiceCommand({
+      cluster: 'e2e',
+      serviceName: name,
+      taskDefinition: v1,
+      desiredCount,
+      launchType: 'FARGATE',
+      networkConfiguration: network,
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      ...extra
+    })
+  )
+  for (let i = 0; i < 100; i++) {
+    const s = (await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] })))
+      .services?.[0]
+    if (s?.deployments?.[0]?.rolloutState === 'COMPLETED') break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { name, v1 }
+}
+
+async function currentTaskDefinition(name: string): Promise<string | undefined> {
+  return (await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] })))
+    .services?.[0]?.taskDefinition
+}
+
+function deploy(
+  name: string,
+  td: Record<string, unknown>,
+  inputs: Record<string, string> = {},
+  options: { roleArn?: string; signal?: { when: RegExp; signal: NodeJS.Signals } } = {}
+): Promise<RunResult> {
+  const workspace = mkdtempSync(join(tmpdir(), 'deploy-ecs-e2e-'))
+  writeFileSync(join(workspace, 'task-definition.json'), JSON.stringify(td, null, 2))
+  return runAction('deploy-ecs', {
+    inputs: {
+      'role-to-assume': options.roleArn ?? stack.roleArn,
+      'task-definition': 'task-definition.json',
+      cluster: 'e2e',
+      service: name,
+      ...inputs
+    },
+    env: stack.env,
+    workspace,
+    signal: options.signal,
+    timeoutMs: 110_000
+  })
+}
+
+function mutations(sinceId: number): string[] {
+  return stack
+    .requestLog({ sinceId })
+    .filter((r) => /^(Register|Update|Create|Run|Stop)/.test(r.operation))
+    .map((r) => r.operation)
+}
+
+const lastId = (): number => stack.requestLog().at(-1)?.id ?? 0
+
+describe('deploy-ecs: rolling deployments', () => {
+  it('deploys a new image, tracks our deployment to SUCCESSFUL, and shows the deployments table and events', async () => {
+    const { name } = await service()
+    const result = await deploy(name, taskDefinition(name, images.good2))
+    expect(result.errors).toEqual([])
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs).toMatchObject({ status: 'SUCCESSFUL', changed: 'true' })
+    expect(result.outputs['task-definition-arn']).toMatch(new RegExp(`task-definition/${name}:2$`))
+    expect(result.outputs['deployment-id']).toMatch(/^ecs-svc\/\d+$/)
+    expect(result.outputs['service-url']).toContain('/ecs/v2/clusters/e2e/services/')
+    expect(result.log).toMatch(/deployments:\n\s+PRIMARY/)
+    expect(result.log).toMatch(/event: .*has reached a steady state/)
+    expect(result.log).toMatch(/OK\s+image of web: .*web:v2: exists/)
+    expect(result.log).toMatch(/OK\s+execution role .*trusts ecs-tasks/)
+    expect(result.summary).toContain('Timeline')
+    expect(result.summary).toContain('Verify')
+    expect(await currentTaskDefinition(name)).toBe(result.outputs['task-definition-arn'])
+  })
+
+  it('registers one revision for the same file deployed twice; the second run reports changed=false', async () => {
+    const { name } = await service()
+    const td = taskDefinition(name, images.good2)
+    const first = await deploy(name, td)
+    expect(first.outputs).toMatchObject({ status: 'SUCCESSFUL', changed: 'true' })
+    const since = lastId()
+    const second = await deploy(name, td)
+    expect(second.exitCode).toBe(0)
+    expect(second.outputs).toMatchObject({ status: 'SUCCESSFUL', changed: 'false' })
+    expect(second.outputs['task-definition-arn']).toBe(first.outputs['task-definition-arn'])
+    expect(mutations(since)).toEqual([])
+    expect(second.log).toContain('nothing to register')
+  })
+
+  it('fails fast on a crashing image, before the circuit breaker, rolls back, and names the exit code', async () => {
+    // 10 tasks: the circuit breaker would need 5 failures; max-failed-tasks stops at 3.
+    const { name, v1 } = await service(10)
+    const result = await deploy(name, taskDefinition(name, images.crash), {
+      'max-failed-tasks': '3'
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.outputs['status']).toBe('ROLLED_BACK')
+    const message = result.errors.join('\n')
+    expect(message).toMatch(/tasks of the new revision stopped with the same reason/)
+    expect(message).toMatch(/Essential container in task exited/)
+    expect(message).toMatch(/web exited 3/)
+    expect(message).toMatch(/rolled back to .*:1/)
+    expect(await currentTaskDefinition(name)).toBe(v1)
+  })
+
+  it('verify stops an image that was never pushed before anything changes', async () => {
+    const { name, v1 } = await service()
+    const since = lastId()
+    const result = await deploy(name, taskDefinition(name, images.missing))
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.join('\n')).toMatch(
+      /verification check\(s\) failed.*image of web: .*never-pushed: image not found/
+    )
+    expect(mutations(since)).toEqual([])
+    expect(result.outputs['status']).toBe('FAILED')
+    expect(await currentTaskDefinition(name)).toBe(v1)
+  })
+
+  it('without verify, the never-pushed image fails with CannotPullContainerError and the IAM/ECR checks to make', async () => {
+    const { name, v1 } = await service()
+    const result = await deploy(name, taskDefinition(name, images.missing), { verify: 'false' })
+    expect(result.exitCode).toBe(1)
+    const message = result.errors.join('\n')
+    expect(message).toMatch(/CannotPullContainerError/)
+    expect(message).toMatch(/ecr:BatchGetImage/)
+    expect(message).toMatch(/ecr:GetDownloadUrlForLayer/)
+    expect(['ROLLED_BACK', 'FAILED']).toContain(result.outputs['status'])
+    expect(await currentTaskDefinition(name)).toBe(v1)
+  })
+
+  it('fails every verify check whose resource is missing or wrong, naming each', async () => {
+    await stack.admin.post('iam/seed', {
+      roles: [
+        {
+          name: 'lambda-only',
+          trust: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'lambda.amazonaws.com' },
+                Action: 'sts:AssumeRole'
+              }
+            ]
+          }
+        }
+      ]
+    })
+    const tg = await stack.admin.post<{ targetGroups: string[] }>('elasticloadbalancing/seed', {
+      targetGroups: [{ name: uniqueName('tg'), port: 80 }]
+    })
+    const { name } = await service(1, {
+      loadBalancers: [
+        { targetGroupArn: tg.targetGroups[0], containerName: 'web', containerPort: 9090 }
+      ]
+    })
+    const td = taskDefinition(name, images.good2, {
+      executionRoleArn: `arn:aws:iam::${stack.accountId}:role/does-not-exist`,
+      taskRoleArn: `arn:aws:iam::${stack.accountId}:role/lambda-only`
+    })
+    const container = (td['containerDefinitions'] as Record<string, unknown>[])[0] as Record<
+      string,
+      unknown
+    >
+    container['secrets'] = [
+      {
+        name: 'DB',
+        valueFrom: `arn:aws:secretsmanager:us-east-1:${stack.accountId}:secret:prod/none-AbCdEf`
+      },
+      { name: 'KEY', valueFrom: `arn:aws:ssm:us-east-1:${stack.accountId}:parameter/web/none` }
+    ]
+    container['logConfiguration'] = {
+      logDriver: 'awslogs',
+      options: { 'awslogs-group': '/ecs/none', 'awslogs-region': 'us-east-1' }
+    }
+    const since = lastId()
+    const result = await deploy(name, td)
+    expect(result.exitCode).toBe(1)
+    for (const line of [
+      /FAIL execution role .*does-not-exist: role does not exist/,
+      /FAIL task role .*lambda-only: its trust policy does not allow ecs-tasks/,
+      /FAIL secret DB of web: .*secret does not exist/,
+      /FAIL secret KEY of web: .*SSM parameter does not exist/,
+      /FAIL log group of web: \/ecs\/none: does not exist/,
+      /FAIL target group .*web:9090: container web exposes 8080, not 9090/
+    ]) {
+      expect(result.log).toMatch(line)
+    }
+    expect(mutations(since)).toEqual([])
+    const missingCluster = await deploy(name, taskDefinition(name, images.good2), {
+      cluster: 'nope'
+    })
+    expect(missingCluster.errors.join('\n')).toMatch(/cluster "nope" does not exist|cluster nope/)
+  })
+
+  it('skips the checks the role may not perform, naming the permission, and still deploys', async () => {
+    const restricted = `arn:aws:iam::${stack.accountId}:role/${uniqueName('ecs-only')}`
+    await stack.admin.post('sts/roles', {
+      roleArn: restricted,
+      trust: { sub: ['repo:*'], subOperator: 'StringLike', aud: 'sts.amazonaws.com' },
+      allowedActions: ['ecs:*', 'ecr:*']
+    })
+    const tg = await stack.admin.post<{ targetGroups: string[] }>('elasticloadbalancing/seed', {
+      targetGroups: [{ name: uniqueName('tg'), port: 8080 }]
+    })
+    const { name } = await service(1, {
+      loadBalancers: [
+        { targetGroupArn: tg.targetGroups[0], containerName: 'web', containerPort: 8080 }
+      ]
+    })
+    const td = taskDefinition(name, images.good2, { taskRoleArn: execRole })
+    const container = (td['containerDefinitions'] as Record<string, unknown>[])[0] as Record<
+      string,
+      unknown
+    >
+    container['secrets'] = [
+      {
+        name: 'DB',
+        valueFrom: `arn:aws:secretsmanager:us-east-1:${stack.accountId}:secret:prod/db-AbCdEf`
+      },
+      { name: 'KEY', valueFrom: '/web/key' }
+    ]
+    const result = await deploy(name, td, {}, { roleArn: restricted })
+    for (const line of [
+      /SKIP execution role .*grant iam:GetRole/,
+      /SKIP task role .*grant iam:GetRole/,
+      /SKIP secret DB of web: .*grant secretsmanager:DescribeSecret/,
+      /SKIP secret KEY of web: .*grant ssm:GetParameters/,
+      /SKIP log group of web: .*grant logs:DescribeLogGroups/,
+      /SKIP target group .*grant elasticloadbalancing:DescribeTargetGroups/
+    ]) {
+      expect(result.log).toMatch(line)
+    }
+    expect(result.outputs['status']).toBe('SUCCESSFUL')
+  })
+
+  it('succeeds through 50 % throttling of DescribeServices', async () => {
+    const { name } = await service()
+    await stack.admin.post('faults', {
+      service: 'ecs',
+      operation: 'DescribeServices',
+      type: 'throttle',
+      rate: 0.5
+    })
+    try {
+      const result = await deploy(name, taskDefinition(name, images.good2))
+      expect(result.errors).toEqual([])
+      expect(result.outputs['status']).toBe('SUCCESSFUL')
+    } finally {
+      await stack.admin.delete('faults')
+    }
+    const throttled = stack
+      .requestLog({ service: 'ecs', operation: 'DescribeServices' })
+      .filter((r) => r.errorCode?.startsWith('Throttl'))
+    expect(throttled.length).toBeGreaterThan(0)
+  })
+
+  it('reports that our deployment was replaced when someone else deploys during it', async () => {
+    const { name } = await service()
+    const other = await ecs.send(
+      new RegisterTaskDefinitionCommand(taskDefinition(name, images.good) as never)
+    )
+    const pending = deploy(name, taskDefinition(name, images.slow))
+    for (let i = 0; i < 200; i++) {
+      const s = (await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] })))
+        .services?.[0]
+      if (s?.taskDefinition?.endsWith(':2')) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    await ecs.send(
+      new UpdateServiceCommand({
+        cluster: 'e2e',
+        service: name,
+        taskDefinition: other.taskDefinition?.taskDefinitionArn
+      })
+    )
+    const result = await pending
+    expect(result.exitCode).toBe(1)
+    expect(result.outputs['status']).toBe('FAILED')
+    expect(result.errors.join('\n')).toMatch(/was replaced by another deployment/)
+  })
+
+  it('stops before UpdateService when the run-task-before migration fails', async () => {
+    const { name, v1 } = await service()
+    const since = lastId()
+    const result = await deploy(name, taskDefinition(name, images.crash), {
+      'run-task-before': 'migrate --up',
+      verify: 'false'
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.join('\n')).toMatch(
+      /one-off task "migrate --up" failed \(web exit code 3.*the service was not updated/
+    )
+    expect(result.errors.join('\n')).toMatch(/CloudWatch Logs group \/ecs\/web/)
+    expect(mutations(since)).toEqual(['RegisterTaskDefinition', 'RunTask'])
+    expect(await currentTaskDefinition(name)).toBe(v1)
+  })
+
+  it('times out, stops the deployment with a rollback, and reports TIMED_OUT', async () => {
+    const { name, v1 } = await service(1)
+    await stack.admin.post('clock/speed', { speed: 1 })
+    try {
+      const result = await deploy(name, taskDefinition(name, images.slow), {
+        'wait-timeout': '10s'
+      })
+      expect(result.exitCode).toBe(1)
+      expect(result.outputs['status']).toBe('TIMED_OUT')
+      expect(result.errors.join('\n')).toMatch(/did not finish within 10s.*rolled back to/)
+      expect(
+        stack.requestLog({ service: 'ecs', operation: 'StopServiceDeployment' }).length
+      ).toBeGreaterThan(0)
+      expect(await currentTaskDefinition(name)).toBe(v1)
+    } finally {
+      await stack.admin.post('clock/speed', { speed: SPEED })
+    }
+  })
+
+  it('on SIGTERM during the wait, requests a rollback and reports CANCELLED', async () => {
+    const { name } = await service(1)
+    await stack.admin.post('clock/speed', { speed: 1 })
+    try {
+      const since = lastId()
+      const result = await deploy(
+        name,
+        taskDefinition(name, images.slow),
+        {},
+        {
+          signal: { when: /deployment ecs-svc\/\d+ started/, signal: 'SIGTERM' }
+        }
+      )
+      expect(result.exitCode).toBe(1)
+      expect(result.outputs['status']).toBe('CANCELLED')
+      expect(result.errors.join('\n')).toMatch(/cancelled.*rollback requested/)
+      expect(mutations(since)).toContain('StopServiceDeployment')
+    } finally {
+      await stack.admin.post('clock/speed', { speed: SPEED })
+    }
+  })
+})
