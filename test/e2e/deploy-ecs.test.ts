@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ecr'
 import {
   CreateServiceCommand,
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
@@ -219,11 +220,45 @@ describe('deploy-ecs: rolling deployments', () => {
   })
 
   it('fails fast on a crashing image, before the circuit breaker, rolls back, and names the exit code', async () => {
-    // 10 tasks: the circuit breaker would need 5 failures; max-failed-tasks stops at 3.
-    const { name, v1 } = await service(10)
-    const result = await deploy(name, taskDefinition(name, images.crash), {
-      'max-failed-tasks': '3'
+    // 10 tasks, 3 started at a time (maximumPercent 130): the circuit breaker needs 5 failures, so a second batch
+    // would have to crash before ECS gives up; max-failed-tasks stops at the first 3. Simulated time runs at
+    // real speed while the new revision fails, so the action's 2 s polls meet ECS's real pace.
+    const { name, v1 } = await service(10, {
+      deploymentConfiguration: {
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        maximumPercent: 130
+      }
     })
+    stack.clock.speed = 1
+    const pending = deploy(name, taskDefinition(name, images.crash), { 'max-failed-tasks': '3' })
+    let breakerFailures: number | undefined
+    try {
+      for (let i = 0; i < 300; i++) {
+        const s = (
+          await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] }))
+        ).services?.[0]
+        const sd = s?.currentServiceDeployment
+          ? (
+              await ecs.send(
+                new DescribeServiceDeploymentsCommand({
+                  serviceDeploymentArns: [s.currentServiceDeployment]
+                })
+              )
+            ).serviceDeployments?.[0]
+          : undefined
+        if (sd?.status?.startsWith('ROLLBACK') || sd?.status === 'STOPPED') {
+          breakerFailures = sd.deploymentCircuitBreaker?.failureCount
+          break
+        }
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    } finally {
+      stack.clock.speed = SPEED
+    }
+    const result = await pending
+    // The rollback was ours: ECS had counted fewer failures than its threshold.
+    expect(breakerFailures).toBeDefined()
+    expect(breakerFailures).toBeLessThan(5)
     expect(result.exitCode).toBe(1)
     expect(result.outputs['status']).toBe('ROLLED_BACK')
     const message = result.errors.join('\n')
@@ -387,7 +422,7 @@ describe('deploy-ecs: rolling deployments', () => {
   })
 
   it('reports that our deployment was replaced when someone else deploys during it', async () => {
-    const { name } = await service()
+    const { name, v1 } = await service()
     const other = await ecs.send(
       new RegisterTaskDefinitionCommand(taskDefinition(name, images.good) as never)
     )
@@ -395,7 +430,8 @@ describe('deploy-ecs: rolling deployments', () => {
     for (let i = 0; i < 200; i++) {
       const s = (await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] })))
         .services?.[0]
-      if (s?.taskDefinition?.endsWith(':2')) break
+      // Ours is registered (as revision 3) and rolling out: now someone else deploys revision 2.
+      if (s?.taskDefinition && s.taskDefinition !== v1) break
       await new Promise((r) => setTimeout(r, 100))
     }
     await ecs.send(

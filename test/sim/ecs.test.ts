@@ -451,6 +451,49 @@ describe('rolling deployments', () => {
     expect(crashed[0]?.containers?.[0]?.exitCode).toBe(3)
   })
 
+  it('rolls within maximumPercent and minimumHealthyPercent, replacing old tasks as new ones become healthy', async () => {
+    const v1 = await register('limits', GOOD_V1)
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'main',
+        serviceName: 'limits',
+        taskDefinition: v1,
+        desiredCount: 10,
+        launchType: 'FARGATE',
+        networkConfiguration: network,
+        deploymentConfiguration: { maximumPercent: 130, minimumHealthyPercent: 100 }
+      })
+    )
+    await advanceUntil(
+      async () => (await describe1('limits')).deployments?.[0]?.rolloutState === 'COMPLETED'
+    )
+    const v2 = await register('limits', GOOD_V2)
+    await ecs.send(
+      new UpdateServiceCommand({ cluster: 'main', service: 'limits', taskDefinition: v2 })
+    )
+    let maxTotal = 0
+    let minRunning = Infinity
+    let firstBatch: number | undefined
+    await advanceUntil(async () => {
+      const s = await describe1('limits')
+      const ds = s.deployments ?? []
+      const total = ds.reduce((n, d) => n + (d.runningCount ?? 0) + (d.pendingCount ?? 0), 0)
+      const running = ds.reduce((n, d) => n + (d.runningCount ?? 0), 0)
+      maxTotal = Math.max(maxTotal, total)
+      minRunning = Math.min(minRunning, running)
+      const primary = ds.find((d) => d.status === 'PRIMARY')
+      firstBatch ??= (primary?.pendingCount ?? 0) + (primary?.runningCount ?? 0) || undefined
+      return primary?.rolloutState === 'COMPLETED'
+    }, 500)
+    // 130 % of 10: three new tasks at a time; 100 % minimum healthy: never fewer than 10 running.
+    expect(firstBatch).toBe(3)
+    expect(maxTotal).toBeLessThanOrEqual(13)
+    expect(minRunning).toBeGreaterThanOrEqual(10)
+    const done = await describe1('limits')
+    expect(done.deployments).toHaveLength(1)
+    expect(done.runningCount).toBe(10)
+  })
+
   it('keeps replacing failing tasks forever without the circuit breaker', async () => {
     const v1 = await register('nocb', UNHEALTHY)
     await ecs.send(

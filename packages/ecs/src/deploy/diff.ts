@@ -58,6 +58,8 @@ export function normaliseForDiff(td: Record<string, unknown>): Record<string, Js
   const containers = Array.isArray(copy['containerDefinitions']) ? copy['containerDefinitions'] : []
   for (const c of containers as Record<string, unknown>[]) {
     if (c['essential'] === undefined) c['essential'] = true
+    // ECS describes an unset container cpu as 0: the two register the same thing.
+    if (c['cpu'] === 0 || c['cpu'] === '0') delete c['cpu']
     for (const pm of (Array.isArray(c['portMappings']) ? c['portMappings'] : []) as Record<
       string,
       unknown

@@ -366,6 +366,25 @@ export class DeploymentTracker {
       this.mark('first task of the new revision running')
     }
 
+    // Someone else's deployment took over: ECS stops ours as superseded. Report that, not its task list.
+    const replacedBy =
+      primary &&
+      primary.id !== this.ours.deploymentId &&
+      !/rolling back/i.test(primary.rolloutStateReason ?? '') &&
+      primary.taskDefinition !== this.ours.previousTaskDefinitionArn
+        ? primary
+        : undefined
+    if (replacedBy && (!sd || sd.status === 'STOPPED' || sd.status === 'IN_PROGRESS')) {
+      const other = replacedBy.taskDefinition?.replace(/^.*task-definition\//, '') ?? '?'
+      return {
+        changed,
+        result: this.result(
+          'FAILED',
+          `our deployment ${this.ours.deploymentId} was replaced by another deployment (${replacedBy.id}, ${other}) started on the service while ours was in progress${sd?.statusReason ? ` (ECS: ${sd.statusReason})` : ''}`
+        )
+      }
+    }
+
     // Terminal states reported by the service deployment.
     if (sd?.status && TERMINAL_SD.has(sd.status)) {
       if (sd.status === 'SUCCESSFUL') return this.successOnceSteady(service, mine, changed)
@@ -407,21 +426,6 @@ export class DeploymentTracker {
         rollingBack: true
       }
     }
-    if (
-      primary &&
-      primary.id !== this.ours.deploymentId &&
-      !/rolling back/i.test(primary.rolloutStateReason ?? '')
-    ) {
-      const other = primary.taskDefinition?.replace(/^.*task-definition\//, '') ?? '?'
-      return {
-        changed,
-        result: this.result(
-          'FAILED',
-          `our deployment ${this.ours.deploymentId} was replaced by another deployment (${primary.id}, ${other}) started on the service while ours was in progress`
-        )
-      }
-    }
-
     // Fail fast on a cause that is already known.
     const fresh = this.events.filter((e) => isUnableEvent(e))
     if (fresh.length > 0)

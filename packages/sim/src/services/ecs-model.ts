@@ -903,12 +903,46 @@ export class EcsModel {
     for (const d of svc.deployments) if (d !== green) d.trafficWeight = 100 - weight
   }
 
+  /**
+   * A rolling deployment's limits (ECS `deploymentConfiguration`): at most `maximumPercent` of the desired count
+   * RUNNING or PENDING across all deployments, and the older deployments scaled down only as far as
+   * `minimumHealthyPercent` allows, counting the new deployment's healthy tasks. Returns the task count each
+   * deployment may have now, or undefined when no rolling deployment is in progress.
+   */
+  private rollingLimits(svc: SimService): Map<SimDeployment, number> | undefined {
+    const primary = svc.deployments[0]
+    const sd = primary?.serviceDeployment
+    if (!primary || svc.deployments.length < 2 || primary.rolloutState !== 'IN_PROGRESS')
+      return undefined
+    if (sd && sd.strategy !== 'ROLLING') return undefined
+    const cfg = (svc.deploymentConfiguration ?? {}) as Json
+    const desired = primary.desiredCount
+    const maxTotal = Math.floor((desired * Number(cfg.maximumPercent ?? 200)) / 100)
+    const minHealthy = Math.ceil((desired * Number(cfg.minimumHealthyPercent ?? 100)) / 100)
+    const healthyNew = primary.tasks.filter(
+      (x) => x.desiredStatus === 'RUNNING' && x.lastStatus === 'RUNNING' && x.stable
+    ).length
+    const limits = new Map<SimDeployment, number>()
+    let keepOld = Math.max(0, minHealthy - healthyNew)
+    let others = 0
+    for (const d of svc.deployments.slice(1)) {
+      const want = d.draining || d.halted ? 0 : Math.min(d.desiredCount, keepOld)
+      keepOld -= want
+      others += want
+      limits.set(d, want)
+    }
+    limits.set(primary, Math.max(0, Math.min(desired, maxTotal - others)))
+    return limits
+  }
+
   /** Keeps each deployment at its desired task count; drains old ones. */
   private maintainCounts(svc: SimService, t: number): void {
     const primary = svc.deployments[0]
+    const limits = this.rollingLimits(svc)
     for (const d of svc.deployments) {
       const alive = this.alive(d)
       let want = d.draining || d.halted ? 0 : d.desiredCount
+      if (limits?.has(d)) want = limits.get(d)!
       if (svc.status !== 'ACTIVE') want = 0
       // ECS-native blue/green launches the green tasks only from SCALE_UP on.
       const sd = d.serviceDeployment
