@@ -400,6 +400,52 @@ describe('deploy-ecs: rolling deployments', () => {
     expect(result.outputs['status']).toBe('SUCCESSFUL')
   })
 
+  it('keeps the service volume configuration: UpdateService never sends volumeConfigurations', async () => {
+    const volumes = { volumes: [{ name: 'data', configuredAtLaunch: true }] }
+    const name = uniqueName('vol')
+    const v1 = (
+      await ecs.send(
+        new RegisterTaskDefinitionCommand(taskDefinition(name, images.good, volumes) as never)
+      )
+    ).taskDefinition?.taskDefinitionArn as string
+    const volumeConfigurations = [
+      {
+        name: 'data',
+        managedEBSVolume: {
+          roleArn: 'arn:aws:iam::123456789012:role/ecs-ebs',
+          sizeInGiB: 20,
+          volumeType: 'gp3',
+          filesystemType: 'ext4'
+        }
+      }
+    ]
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'e2e',
+        serviceName: name,
+        taskDefinition: v1,
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: network,
+        volumeConfigurations: volumeConfigurations as never
+      })
+    )
+    const since = lastId()
+    const result = await deploy(name, taskDefinition(name, images.good2, volumes))
+    expect(result.errors).toEqual([])
+    expect(result.outputs['status']).toBe('SUCCESSFUL')
+    const updates = stack
+      .requestLog({ sinceId: since })
+      .filter((r) => r.operation === 'UpdateService')
+    expect(updates).toHaveLength(1)
+    expect(updates[0]?.params).not.toHaveProperty('volumeConfigurations')
+    const described = (
+      await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] }))
+    ).services?.[0]
+    expect(described?.taskDefinition).toBe(result.outputs['task-definition-arn'])
+    expect(described?.deployments?.[0]?.volumeConfigurations).toEqual(volumeConfigurations)
+  })
+
   it('succeeds through 50 % throttling of DescribeServices', async () => {
     const { name } = await service()
     await stack.admin.post('faults', {

@@ -494,6 +494,58 @@ describe('rolling deployments', () => {
     expect(done.runningCount).toBe(10)
   })
 
+  it('keeps volumeConfigurations when UpdateService omits them, replaces them when given, and checks the names', async () => {
+    const withVolume = (image: string): RegisterTaskDefinitionCommandInput =>
+      taskDef('vols', image, { volumes: [{ name: 'data', configuredAtLaunch: true }] })
+    const v1 = (await ecs.send(new RegisterTaskDefinitionCommand(withVolume(GOOD_V1))))
+      .taskDefinition!.taskDefinitionArn!
+    const v2 = (await ecs.send(new RegisterTaskDefinitionCommand(withVolume(GOOD_V2))))
+      .taskDefinition!.taskDefinitionArn!
+    const ebs = [
+      {
+        name: 'data',
+        managedEBSVolume: { roleArn: 'arn:aws:iam::123456789012:role/ebs', sizeInGiB: 30 }
+      }
+    ]
+    const bad = await errorOf(
+      ecs.send(
+        new CreateServiceCommand({
+          cluster: 'main',
+          serviceName: 'vols',
+          taskDefinition: v1,
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: network,
+          volumeConfigurations: [{ name: 'other', managedEBSVolume: ebs[0]!.managedEBSVolume }]
+        })
+      )
+    )
+    expect(bad).toBeInstanceOf(InvalidParameterException)
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'main',
+        serviceName: 'vols',
+        taskDefinition: v1,
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: network,
+        volumeConfigurations: ebs
+      })
+    )
+    await ecs.send(
+      new UpdateServiceCommand({ cluster: 'main', service: 'vols', taskDefinition: v2 })
+    )
+    expect((await describe1('vols')).deployments?.[0]?.volumeConfigurations).toEqual(ebs)
+    // An empty list is a different configuration: it removes the volume and starts a deployment.
+    const before = (await describe1('vols')).deployments?.length ?? 0
+    await ecs.send(
+      new UpdateServiceCommand({ cluster: 'main', service: 'vols', volumeConfigurations: [] })
+    )
+    const after = await describe1('vols')
+    expect(after.deployments?.[0]?.volumeConfigurations).toBeUndefined()
+    expect(after.deployments?.length).toBeGreaterThan(before)
+  })
+
   it('keeps replacing failing tasks forever without the circuit breaker', async () => {
     const v1 = await register('nocb', UNHEALTHY)
     await ecs.send(

@@ -158,6 +158,7 @@ export interface SimDeployment {
   taskSetArn?: string
   launchType: string
   networkConfiguration?: Json
+  volumeConfigurations?: Json[]
   platformVersion?: string
   trafficWeight: number
 }
@@ -200,6 +201,8 @@ export interface SimService {
   deploymentConfiguration: Json
   launchType: string
   networkConfiguration?: Json
+  /** ServiceVolumeConfiguration[] for volumes `configuredAtLaunch` (managed EBS). */
+  volumeConfigurations?: Json[]
   loadBalancers: Json[]
   platformVersion?: string
   createdAt: number
@@ -1056,6 +1059,7 @@ export class EcsModel {
       halted: false,
       launchType: svc.launchType,
       networkConfiguration: svc.networkConfiguration,
+      volumeConfigurations: svc.volumeConfigurations,
       platformVersion: svc.platformVersion,
       trafficWeight: 100
     }

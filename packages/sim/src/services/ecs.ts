@@ -148,6 +148,7 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       launchType: d.launchType,
       platformVersion: d.platformVersion,
       networkConfiguration: d.networkConfiguration,
+      volumeConfigurations: d.volumeConfigurations,
       rolloutState: d.rolloutState,
       rolloutStateReason: d.rolloutStateReason
     })
@@ -273,6 +274,26 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
     if (!td) throw new AwsError('ClientException', 'Unable to describe task definition.')
     if (td.status !== 'ACTIVE') throw new AwsError('ClientException', `TaskDefinition is inactive`)
     return td
+  }
+
+  /** ServiceVolumeConfiguration[]: each names a task-definition volume that is `configuredAtLaunch`. */
+  const volumeConfigurations = (td: TaskDef, input: Json): Json[] | undefined => {
+    const list = arr<Json>(input, 'volumeConfigurations')
+    if (list === undefined) return undefined
+    const atLaunch = ((td.body.volumes as Json[] | undefined) ?? []).filter(
+      (v) => v.configuredAtLaunch === true
+    )
+    if (list.length > 1) throw invalid('Only one volume can be configured at launch per service.')
+    for (const v of list) {
+      const name = str(v, 'name')
+      if (!name) throw invalid('volumeConfigurations[].name is required.')
+      if (!atLaunch.some((a) => a.name === name)) {
+        throw invalid(
+          `The volume ${name} in volumeConfigurations is not configured at launch in the task definition.`
+        )
+      }
+    }
+    return list.length ? list : undefined
   }
 
   const networkCheck = (td: TaskDef, launchType: string, network: Json | undefined): void => {
@@ -472,6 +493,7 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
         deploymentConfiguration: cfg,
         launchType,
         networkConfiguration: network,
+        volumeConfigurations: volumeConfigurations(td, input),
         loadBalancers: arr<Json>(input, 'loadBalancers') ?? [],
         platformVersion:
           launchType === 'FARGATE' ? (str(input, 'platformVersion') ?? 'LATEST') : undefined,
@@ -560,7 +582,21 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
         if (v !== undefined) svc.extra[key] = v
       }
       const networkChanged = input.networkConfiguration !== undefined
-      if (svc.controller === 'ECS' && (td !== current || force || networkChanged)) {
+      // Omitted (null) keeps the service's volume configuration; a different one (an empty list included)
+      // replaces it and starts a deployment.
+      let volumesChanged = false
+      if (input.volumeConfigurations !== undefined && input.volumeConfigurations !== null) {
+        const next = volumeConfigurations(td, input)
+        volumesChanged =
+          JSON.stringify(next ?? []) !== JSON.stringify(svc.volumeConfigurations ?? [])
+        svc.volumeConfigurations = next
+      } else if (td !== current) {
+        volumeConfigurations(td, { volumeConfigurations: svc.volumeConfigurations ?? [] })
+      }
+      if (
+        svc.controller === 'ECS' &&
+        (td !== current || force || networkChanged || volumesChanged)
+      ) {
         svc.networkConfiguration = network
         await model.deploy(svc, td, now)
       } else {
