@@ -467,6 +467,30 @@ describe('deploy-ecs: rolling deployments', () => {
     expect(throttled.length).toBeGreaterThan(0)
   })
 
+  it('refreshes credentials that expire during the wait instead of timing out', async () => {
+    const { name, v1 } = await service()
+    const since = lastId()
+    const pending = deploy(name, taskDefinition(name, images.slow))
+    for (let i = 0; i < 200; i++) {
+      if ((await currentTaskDefinition(name)) !== v1) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    // Two simulated hours later every credential issued so far has expired.
+    stack.clock.advance(2 * 60 * 60 * 1000)
+    const result = await pending
+    expect(result.errors).toEqual([])
+    expect(result.outputs['status']).toBe('SUCCESSFUL')
+    expect(result.log).toMatch(/credentials expired during the wait; fetching new ones/)
+    const log = stack.requestLog({ sinceId: since })
+    const expired = log.findIndex((r) => r.errorCode === 'ExpiredTokenException')
+    expect(expired).toBeGreaterThan(-1)
+    expect(
+      log
+        .slice(expired)
+        .some((r) => r.operation === 'AssumeRoleWithWebIdentity' && r.status === 200)
+    ).toBe(true)
+  })
+
   it('reports that our deployment was replaced when someone else deploys during it', async () => {
     const { name, v1 } = await service()
     const other = await ecs.send(

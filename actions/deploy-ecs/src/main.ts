@@ -82,9 +82,10 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
       return client
     }
     const cancel = cancellation()
+    const ecs = session.client(ECSClient)
     const deployDeps: DeployDeps = {
       clients: {
-        ecs: session.client(ECSClient),
+        ecs,
         ecr: ecrFor,
         iam: new IAMClient({ ...session.config, region: 'us-east-1' }),
         secrets: session.client(SecretsManagerClient),
@@ -100,8 +101,10 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
       info: (m) => core.info(m),
       warning: (m) => core.warning(m),
       group: withGroup,
+      // The client memoizes credentials by their expiration on our clock; forcing a refresh through the client
+      // replaces its copy too (a service may call them expired before our clock does).
       refreshCredentials: async () => {
-        await session.credentials?.({ forceRefresh: true })
+        await ecs.config.credentials({ forceRefresh: true })
       },
       cancel: cancel.signal
     }

@@ -94,6 +94,7 @@ export class DeploymentTracker {
   private throttled = 0
   private polls = 0
   private runningSeen = false
+  private expiredInARow = 0
 
   constructor(
     private readonly deps: TrackDeps,
@@ -312,6 +313,7 @@ export class DeploymentTracker {
       try {
         this.polls++
         const verdict = await this.poll()
+        this.expiredInARow = 0
         if (verdict.result) return verdict.result
         if (verdict.failFast) {
           return this.failWithRollback(
@@ -331,6 +333,12 @@ export class DeploymentTracker {
             `ECS throttled a status request (${awsErrorCode(error)}); backing off before the next poll`
           )
         } else if (/ExpiredToken/.test(awsErrorCode(error) ?? '') && this.deps.refreshCredentials) {
+          if (++this.expiredInARow > 3) {
+            throw new ActionError(
+              'the AWS credentials kept expiring although new ones were fetched after each expiry',
+              'Check the clock of the runner and the maximum session duration of the role ("role-duration-seconds").'
+            )
+          }
           this.deps.warning(
             'the AWS credentials expired during the wait; fetching new ones and continuing'
           )
