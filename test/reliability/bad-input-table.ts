@@ -413,4 +413,152 @@ const render = rows(
   ]
 )
 
-export const BAD_INPUTS: BadInput[] = [...build, ...scan, ...render]
+const deployEcs = rows(
+  'deploy-ecs',
+  { service: 'web', cluster: 'main', 'task-definition': 'td.json' },
+  [
+    {
+      label: 'no service',
+      inputs: { service: '' },
+      files: { 'td.json': TASK_DEF },
+      names: 'service'
+    },
+    {
+      label: 'service name with a slash',
+      inputs: { service: 'team/web' },
+      files: { 'td.json': TASK_DEF },
+      names: 'service'
+    },
+    {
+      label: 'cluster ARN of another service',
+      inputs: { cluster: 'arn:aws:eks:us-east-1:123456789012:cluster/main' },
+      files: { 'td.json': TASK_DEF },
+      names: 'cluster'
+    },
+    { label: 'no task definition', inputs: { 'task-definition': '' }, names: 'task-definition' },
+    {
+      label: 'both a file and an ARN',
+      inputs: {
+        'task-definition-arn': 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:3'
+      },
+      files: { 'td.json': TASK_DEF },
+      names: 'task-definition-arn'
+    },
+    {
+      label: 'task definition ARN without a revision',
+      inputs: {
+        'task-definition': '',
+        'task-definition-arn': 'arn:aws:ecs:us-east-1:123456789012:task-definition/web'
+      },
+      names: 'task-definition-arn'
+    },
+    {
+      label: 'task definition file missing',
+      inputs: { 'task-definition': 'rendered.json' },
+      names: 'task-definition'
+    },
+    {
+      label: 'task definition outside the workspace',
+      inputs: { 'task-definition': '../../etc/passwd' },
+      names: 'task-definition'
+    },
+    {
+      label: 'task definition not JSON',
+      files: { 'td.json': '{"family": "web",' },
+      inputs: {},
+      names: 'task-definition'
+    },
+    {
+      label: 'task definition without containers',
+      files: { 'td.json': JSON.stringify({ family: 'web', containerDefinitions: [] }) },
+      inputs: {},
+      names: 'task-definition'
+    },
+    {
+      label: 'unknown wait-until',
+      inputs: { 'wait-until': 'healthy' },
+      files: { 'td.json': TASK_DEF },
+      names: 'wait-until'
+    },
+    {
+      label: 'wait-until conflicting with wait-for-service-stability',
+      inputs: { 'wait-until': 'stable', 'wait-for-service-stability': 'false' },
+      files: { 'td.json': TASK_DEF },
+      names: 'wait-until'
+    },
+    {
+      label: 'wait-timeout not a duration',
+      inputs: { 'wait-timeout': 'forever' },
+      files: { 'td.json': TASK_DEF },
+      names: 'wait-timeout'
+    },
+    {
+      label: 'wait-timeout beyond six hours',
+      inputs: { 'wait-timeout': '7h' },
+      files: { 'td.json': TASK_DEF },
+      names: 'wait-timeout'
+    },
+    {
+      label: 'negative desired-count',
+      inputs: { 'desired-count': '-1' },
+      files: { 'td.json': TASK_DEF },
+      names: 'desired-count'
+    },
+    {
+      label: 'max-failed-tasks of zero',
+      inputs: { 'max-failed-tasks': '0' },
+      files: { 'td.json': TASK_DEF },
+      names: 'max-failed-tasks'
+    },
+    {
+      label: 'unknown propagate-tags',
+      inputs: { 'propagate-tags': 'EVERYWHERE' },
+      files: { 'td.json': TASK_DEF },
+      names: 'propagate-tags'
+    },
+    {
+      label: 'verify not a boolean',
+      inputs: { verify: 'sometimes' },
+      files: { 'td.json': TASK_DEF },
+      names: 'verify'
+    },
+    {
+      label: 'run-task-container without run-task-before',
+      inputs: { 'run-task-container': 'migrate' },
+      files: { 'td.json': TASK_DEF },
+      names: 'run-task-container'
+    },
+    {
+      label: 'run-task-before not splittable',
+      inputs: { 'run-task-before': 'npm run "migrate' },
+      files: { 'td.json': TASK_DEF },
+      names: 'run-task-before'
+    },
+    {
+      label: 'service-spec without create-service-if-missing',
+      inputs: { 'service-spec': 'service.yml' },
+      files: { 'td.json': TASK_DEF, 'service.yml': 'launchType: FARGATE\n' },
+      names: 'service-spec'
+    },
+    {
+      label: 'create-service-if-missing without a spec',
+      inputs: { 'create-service-if-missing': 'true' },
+      files: { 'td.json': TASK_DEF },
+      names: 'service-spec'
+    },
+    {
+      label: 'service-spec that sets the task definition',
+      inputs: { 'create-service-if-missing': 'true', 'service-spec': 'service.yml' },
+      files: { 'td.json': TASK_DEF, 'service.yml': 'taskDefinition: web:1\nlaunchType: FARGATE\n' },
+      names: 'service-spec'
+    },
+    {
+      label: 'service-spec alias bomb',
+      inputs: { 'create-service-if-missing': 'true', 'service-spec': 'service.yml' },
+      files: { 'td.json': TASK_DEF, 'service.yml': ALIAS_BOMB },
+      names: 'service-spec'
+    }
+  ]
+)
+
+export const BAD_INPUTS: BadInput[] = [...build, ...scan, ...render, ...deployEcs]

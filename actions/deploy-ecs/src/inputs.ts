@@ -120,6 +120,13 @@ function readSource(): TaskDefinitionSource {
         'Use arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>.'
       )
     }
+    if (!/:[1-9]\d*$/.test(arn)) {
+      throw new InputError(
+        'task-definition-arn',
+        `"${arn}" names no revision`,
+        'Deploy an exact revision (…:task-definition/<family>:<revision>), so that what is deployed is what was tested.'
+      )
+    }
     return { kind: 'arn', arn }
   }
   if (file === undefined) {
