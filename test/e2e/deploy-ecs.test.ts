@@ -398,6 +398,36 @@ describe('deploy-ecs: rolling deployments', () => {
       expect(result.log).toMatch(line)
     }
     expect(result.outputs['status']).toBe('SUCCESSFUL')
+
+    // Without ecr:DescribeImages and ecs:DescribeClusters, the image and cluster checks are skipped too.
+    const noDescribe = `arn:aws:iam::${stack.accountId}:role/${uniqueName('no-describe')}`
+    await stack.admin.post('sts/roles', {
+      roleArn: noDescribe,
+      trust: { sub: ['repo:*'], subOperator: 'StringLike', aud: 'sts.amazonaws.com' },
+      allowedActions: [
+        'ecs:DescribeServices',
+        'ecs:DescribeServiceDeployments',
+        'ecs:DescribeTaskDefinition',
+        'ecs:DescribeTasks',
+        'ecs:ListTasks',
+        'ecs:RegisterTaskDefinition',
+        'ecs:UpdateService',
+        'ecs:StopServiceDeployment',
+        'ecr:GetAuthorizationToken',
+        'iam:*',
+        'logs:*'
+      ]
+    })
+    const second = await service(1)
+    const plain = await deploy(
+      second.name,
+      taskDefinition(second.name, images.good2),
+      {},
+      { roleArn: noDescribe }
+    )
+    expect(plain.log).toMatch(/SKIP\s+cluster e2e: .*grant ecs:DescribeClusters/)
+    expect(plain.log).toMatch(/SKIP\s+image of web: .*grant ecr:DescribeImages/)
+    expect(plain.outputs['status']).toBe('SUCCESSFUL')
   })
 
   it('keeps the service volume configuration: UpdateService never sends volumeConfigurations', async () => {
