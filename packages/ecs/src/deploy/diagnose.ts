@@ -49,10 +49,22 @@ export function hintFor(reason: string, containers: string[]): string | undefine
   return undefined
 }
 
-/** Groups stopped tasks by their stop reason, largest group first. */
+/**
+ * Whether a task stopped because something failed, as opposed to being stopped on purpose: scaled in by the
+ * scheduler, replaced by a newer deployment, or stopped by a user. Health-check failures are scheduler stops too,
+ * so the reason decides, not the stop code alone.
+ */
+export function stoppedByFailure(task: Task): boolean {
+  if (task.stopCode === 'UserInitiated') return false
+  return !/^(Scaling activity initiated by|Deployment .* (failed|stopped)\.?$|Service .* draining)/i.test(
+    task.stoppedReason ?? ''
+  )
+}
+
+/** Groups stopped tasks by their stop reason, largest group first; tasks stopped on purpose are left out. */
 export function groupStoppedTasks(tasks: readonly Task[]): StoppedGroup[] {
   const groups = new Map<string, StoppedGroup>()
-  for (const task of tasks) {
+  for (const task of tasks.filter(stoppedByFailure)) {
     const reason = reasonKey(task.stoppedReason ?? task.stopCode ?? 'stopped without a reason')
     const containers = (task.containers ?? [])
       .filter((c) => c.exitCode !== undefined || c.reason)

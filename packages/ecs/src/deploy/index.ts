@@ -12,6 +12,7 @@ export {
   hintFor,
   isUnableEvent,
   reasonKey,
+  stoppedByFailure,
   type StoppedGroup
 } from './diagnose.js'
 export { DEFAULT_POLL, PollInterval, sleepUnlessAborted, type PollOptions } from './poll.js'
