@@ -122,10 +122,11 @@ export function createDockerConfigDir(tempRoot: string, jobConfigDir?: string): 
 }
 
 /**
- * Makes `docker login <registry>` store its credentials in the private config.json itself: an inherited
+ * Makes `docker login <registry>` and `docker logout <registry>` use the private config.json itself: an inherited
  * `credsStore` or `credHelpers` entry would otherwise send Shipline's ECR token to the job's credential store (which
- * outlives the private config, and which `docker logout` in the post step would then erase from). An empty helper
- * name is the Docker CLI's way of saying "the file store" for one registry.
+ * outlives the private config), and the post step's logout would erase the job's entries there. An empty helper name
+ * is the Docker CLI's way of saying "the file store" for one registry; logout also erases the `http://` and
+ * `https://` forms of the host, so those are pinned too.
  */
 export function useFileStoreFor(configDir: string, registry: string): void {
   const file = join(configDir, 'config.json')
@@ -136,8 +137,9 @@ export function useFileStoreFor(configDir: string, registry: string): void {
     return
   }
   const helpers = (config['credHelpers'] ?? {}) as Record<string, unknown>
-  if (config['credsStore'] === undefined && helpers[registry] === undefined) return
-  if (helpers[registry] === '') return
-  config['credHelpers'] = { ...helpers, [registry]: '' }
+  const keys = [registry, `http://${registry}`, `https://${registry}`]
+  if (config['credsStore'] === undefined && keys.every((k) => helpers[k] === undefined)) return
+  if (keys.every((k) => helpers[k] === '')) return
+  config['credHelpers'] = { ...helpers, ...Object.fromEntries(keys.map((k) => [k, ''])) }
   writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 })
 }

@@ -132,7 +132,14 @@ describe('createDockerConfigDir', () => {
     )
     expect(readConfig(dir)).toEqual({
       credsStore: 'pass',
-      credHelpers: { [registry]: '', '127.0.0.1:5000': '' }
+      credHelpers: {
+        [registry]: '',
+        [`http://${registry}`]: '',
+        [`https://${registry}`]: '',
+        '127.0.0.1:5000': '',
+        'http://127.0.0.1:5000': '',
+        'https://127.0.0.1:5000': ''
+      }
     })
     // the job's own config is never written
     expect(readConfig(job)).toEqual({
