@@ -8,7 +8,7 @@ import {
   symlinkSync,
   writeFileSync
 } from 'node:fs'
-import { isAbsolute, join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { core, maskSecret } from '@shipline/action-kit'
 
 /**
@@ -18,7 +18,7 @@ import { core, maskSecret } from '@shipline/action-kit'
  */
 export function jobDockerConfigDir(env: NodeJS.ProcessEnv): string | undefined {
   const configured = env['DOCKER_CONFIG']
-  if (configured && isAbsolute(configured)) return configured
+  if (configured) return resolve(configured)
   const home = env['HOME'] || env['USERPROFILE']
   return home ? join(home, '.docker') : undefined
 }
@@ -30,7 +30,7 @@ export function jobDockerConfigDir(env: NodeJS.ProcessEnv): string | undefined {
  */
 export function buildxConfigDir(env: NodeJS.ProcessEnv): string | undefined {
   const configured = env['BUILDX_CONFIG']
-  if (configured && isAbsolute(configured)) return configured
+  if (configured) return resolve(configured)
   const job = jobDockerConfigDir(env)
   return job ? join(job, 'buildx') : undefined
 }
@@ -73,7 +73,8 @@ function inheritedSettings(jobDir: string): Record<string, unknown> {
       if (!entry || typeof entry !== 'object') continue
       for (const field of SECRET_FIELDS) {
         const value = (entry as Record<string, unknown>)[field]
-        if (typeof value === 'string') maskSecret(value)
+        // (the runner cannot mask shorter values usefully; no real credential is that short)
+        if (typeof value === 'string' && value.length >= 4) maskSecret(value)
       }
     }
   }
@@ -106,7 +107,12 @@ export function createDockerConfigDir(tempRoot: string, jobConfigDir?: string): 
   if (jobConfigDir) {
     for (const name of LINKED_DIRS) {
       const target = join(jobConfigDir, name)
-      if (isDirectory(target)) symlinkSync(target, join(dir, name), 'dir')
+      if (!isDirectory(target)) continue
+      try {
+        symlinkSync(target, join(dir, name), 'dir')
+      } catch {
+        core.debug(`Could not link ${target} into the private Docker config`)
+      }
     }
     const registries = Object.keys((settings['auths'] as object | undefined) ?? {})
     const helpers = Object.keys((settings['credHelpers'] as object | undefined) ?? {})

@@ -59,6 +59,7 @@ describe('the job docker config', () => {
     expect(jobDockerConfigDir({ DOCKER_CONFIG: '/cfg', HOME: '/home/r' })).toBe('/cfg')
     expect(jobDockerConfigDir({ HOME: '/home/r' })).toBe('/home/r/.docker')
     expect(jobDockerConfigDir({})).toBeUndefined()
+    expect(jobDockerConfigDir({ DOCKER_CONFIG: 'rel/cfg' })).toBe(join(process.cwd(), 'rel/cfg'))
     expect(buildxConfigDir({ HOME: '/home/r' })).toBe('/home/r/.docker/buildx')
     expect(buildxConfigDir({ DOCKER_CONFIG: '/cfg' })).toBe('/cfg/buildx')
     expect(buildxConfigDir({ BUILDX_CONFIG: '/bx', DOCKER_CONFIG: '/cfg' })).toBe('/bx')
