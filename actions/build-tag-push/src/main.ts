@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { core } from '@shipline/action-kit'
 import { ECRClient } from '@aws-sdk/client-ecr'
@@ -14,7 +15,14 @@ import {
 } from '@shipline/action-kit'
 import { type AwsAuthInputs, createAwsClients } from '@shipline/aws'
 import { describeImage, ensureRepository, type Fetcher, parseEcrRegistry } from '@shipline/ecr'
-import { createDockerConfigDir, type Docker, dockerLogout, removeDir } from '@shipline/oci'
+import {
+  buildxConfigDir,
+  createDockerConfigDir,
+  type Docker,
+  dockerLogout,
+  jobDockerConfigDir,
+  removeDir
+} from '@shipline/oci'
 import { ACTION_NAME, getInputs } from './inputs.js'
 import { commitTime, ociLabels, workspaceHead } from './labels.js'
 import { buildAndPush, type ImageResult, promote, tagExisting } from './publish.js'
@@ -147,10 +155,11 @@ async function main(deps: Deps): Promise<void> {
         },
         inputs.build.labels
       )
-      const runnerTemp = deps.env['RUNNER_TEMP'] || join(gh.workspace, '.shipline-tmp')
-      const configDir = createDockerConfigDir(runnerTemp)
+      // Never the workspace: it is usually the build context, and the config will hold the ECR token.
+      const runnerTemp = deps.env['RUNNER_TEMP'] || tmpdir()
+      const configDir = createDockerConfigDir(runnerTemp, jobDockerConfigDir(deps.env))
       core.saveState('docker-config', configDir)
-      const docker: Docker = { exec: deps.exec, configDir }
+      const docker: Docker = { exec: deps.exec, configDir, buildxConfig: buildxConfigDir(deps.env) }
       result = await buildAndPush(
         {
           ...ctx,

@@ -27,10 +27,12 @@ import {
   dockerPush,
   dockerRun,
   engineBuildArgs,
+  imageUserIsRoot,
   inspectLocalImage,
-  isRootUser,
   parseBuildxMetadata,
+  platformMatches,
   removeDir,
+  type UserVerdict,
   writeSecretFiles
 } from '@shipline/oci'
 import type { BuildInputs, SourceImage } from './inputs.js'
@@ -128,18 +130,33 @@ export interface BuildContext extends PublishContext {
   commitTag: string
 }
 
-function rootMessage(user: string, where: string): string {
-  return `${where} runs as root (its config User is ${user ? `"${user}"` : 'empty'})`
+function rootMessage(user: string, where: string, uid?: number): string {
+  const named = uid === undefined ? '' : `, UID ${uid} in the image's /etc/passwd`
+  return `${where} runs as root (its config User is ${user ? `"${user}"` : 'empty'}${named})`
 }
 
 const ROOT_HINT =
   'Add a non-root user to the final stage of the Dockerfile, e.g. "USER 65532:65532" (or RUN adduser … then USER app), ' +
   'so that a container escape does not start as root; set "allow-root: true" only if the image must run as root'
 
-function checkUser(user: string, where: string, allowRoot: boolean): void {
-  if (!isRootUser(user)) return
-  if (!allowRoot) throw new ActionError(rootMessage(user, where), ROOT_HINT)
-  core.warning(`${rootMessage(user, where)}; allowed because "allow-root" is true. ${ROOT_HINT}.`)
+/** Fails (or warns with allow-root) when the image runs as root; a named user is resolved in the image itself. */
+async function checkUser(
+  ctx: BuildContext,
+  image: { image: string; user: string; platform?: string },
+  where: string
+): Promise<void> {
+  let verdict: UserVerdict
+  try {
+    verdict = await imageUserIsRoot(ctx.docker, { ...image, where, tempDir: ctx.runnerTemp })
+  } catch (error) {
+    if (!ctx.allowRoot || !(error instanceof ActionError)) throw error
+    core.warning(`${error.message}; allowed because "allow-root" is true`)
+    return
+  }
+  if (!verdict.root) return
+  const message = rootMessage(image.user, where, verdict.uid)
+  if (!ctx.allowRoot) throw new ActionError(message, ROOT_HINT)
+  core.warning(`${message}; allowed because "allow-root" is true. ${ROOT_HINT}.`)
 }
 
 /** Refuses inputs the engine builder cannot honour (never silently ignored). */
@@ -154,7 +171,7 @@ export function checkEngineSupport(
       'Run on a GitHub-hosted runner or add docker/setup-buildx-action before this step, or remove the input'
     )
   }
-  const others = build.platforms.filter((p) => p !== hostPlatform)
+  const others = build.platforms.filter((p) => !platformMatches(p, hostPlatform))
   if (others.length) needBuildx(`building ${others.join(', ')} on ${hostPlatform}`, 'platforms')
   if (build.provenance !== false) needBuildx('provenance attestations', 'provenance')
   if (build.sbom !== false) needBuildx('SBOM attestations', 'sbom')
@@ -230,10 +247,14 @@ export async function buildAndPush(
       digest = metadata.digest
       const configs = await getImageConfigs(ctx.ecr, ref(repo), digest, ctx.fetch)
       for (const config of configs) {
-        checkUser(
-          config.user,
-          `The image ${repo.repositoryUri}@${config.digest}${config.platform ? ` (${config.platform})` : ''}`,
-          ctx.allowRoot
+        await checkUser(
+          ctx,
+          {
+            image: `${repo.repositoryUri}@${config.digest}`,
+            user: config.user,
+            platform: config.platform || undefined
+          },
+          `The image ${repo.repositoryUri}@${config.digest}${config.platform ? ` (${config.platform})` : ''}`
         )
       }
     } else {
@@ -248,7 +269,11 @@ export async function buildAndPush(
       )
       if (result.exitCode !== 0) throw buildFailure('docker build', result)
       const image = await inspectLocalImage(ctx.docker, localRef)
-      checkUser(image.user, `The image built from ${build.dockerfile}`, ctx.allowRoot)
+      await checkUser(
+        ctx,
+        { image: localRef, user: image.user },
+        `The image built from ${build.dockerfile}`
+      )
       digest = await withGroup(`Push ${localRef}`, () =>
         dockerPush(ctx.docker, localRef, ctx.commitTag)
       )

@@ -286,7 +286,9 @@ function oidcError(
       : `The role's trust policy does not admit this GitHub OIDC token (${describeClaims(claims)})`
     return new ActionError(
       what,
-      `${lead}. A trust-policy statement that admits it: ${trustPolicyFor(claims, roleArn)}. ` +
+      `${lead}. A trust-policy statement that admits exactly this subject: ${trustPolicyFor(claims, roleArn)} ` +
+        '(list each further branch or environment that needs this role as its own "sub" value; a wildcard such as ' +
+        '"repo:<owner>/<repo>:*" would admit every branch and pull request). ' +
         "Claims are matched case-sensitively; the OIDC provider must exist in the role's account with the audience " +
         `"${claims?.aud ?? auth.audience}"`,
       { cause: error }

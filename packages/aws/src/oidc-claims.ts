@@ -38,9 +38,9 @@ export function describeClaims(claims: TokenClaims | null): string {
 }
 
 /**
- * The trust-policy statement that would admit a token with these claims into `roleArn`:
- * the OIDC provider as federated principal, `:aud` StringEquals and `:sub` StringLike (whole repository)
- * or StringEquals (a non-repository subject).
+ * The trust-policy statement that would admit a token with these claims into `roleArn`, and nothing broader:
+ * the OIDC provider as federated principal and `StringEquals` on `:aud` and on the exact `:sub`
+ * (never `StringLike repo:<owner>/<repo>:*`, which would admit every branch, tag and pull request of the repository).
  */
 export function trustPolicyFor(claims: TokenClaims | null, roleArn: string): string {
   const role = parseRoleArn(roleArn)
@@ -50,19 +50,12 @@ export function trustPolicyFor(claims: TokenClaims | null, roleArn: string): str
   const partition = role?.partition ?? 'aws'
   const account = role?.accountId ?? '<account>'
   const aud = claims?.aud ?? 'sts.amazonaws.com'
-  const sub = claims?.sub ?? 'repo:<owner>/<repo>:*'
-  const repo = /^repo:([^:]+):/.exec(sub)?.[1]
-  const condition: Record<string, Record<string, string>> = repo
-    ? {
-        StringEquals: { [`${issuerHost}:aud`]: aud },
-        StringLike: { [`${issuerHost}:sub`]: `repo:${repo}:*` }
-      }
-    : { StringEquals: { [`${issuerHost}:aud`]: aud, [`${issuerHost}:sub`]: sub } }
+  const sub = claims?.sub ?? 'repo:<owner>/<repo>:environment:<environment>'
   const statement = {
     Effect: 'Allow',
     Principal: { Federated: `arn:${partition}:iam::${account}:oidc-provider/${issuerHost}` },
     Action: 'sts:AssumeRoleWithWebIdentity',
-    Condition: condition
+    Condition: { StringEquals: { [`${issuerHost}:aud`]: aud, [`${issuerHost}:sub`]: sub } }
   }
   return JSON.stringify(statement)
 }

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-ecr'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError } from '@shipline/aws'
-import { formatImageReference, type ImageReference } from '@shipline/oci'
+import { formatImageReference, type ImageReference, platformMatches } from '@shipline/oci'
 import { parseEcrRegistry } from './registry.js'
 
 export type EcrSender = Pick<ECRClient, 'send'>
@@ -97,13 +97,8 @@ export function indexPlatforms(manifestText: string): IndexPlatform[] {
     })
 }
 
-/** "linux/arm64" matches "linux/arm64/v8"; "linux/arm64/v8" matches only itself. */
-export function platformMatches(wanted: string, actual: string | undefined): boolean {
-  if (!actual) return false
-  const w = wanted.toLowerCase().split('/')
-  const a = actual.toLowerCase().split('/')
-  return w.every((part, i) => a[i] === part)
-}
+/** Platforms compare as containerd normalises them: "linux/arm64/v8" is the index entry "linux/arm64". */
+export { platformMatches }
 
 /**
  * Resolves a tag or digest to the image(s) to gate: DescribeImages first (the image must exist), then, for an

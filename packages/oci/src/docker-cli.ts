@@ -1,12 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ActionError, type Exec, type ExecResult, maskSecret } from '@shipline/action-kit'
+import { useFileStoreFor } from './docker-config.js'
 
 /** Runs docker with a private DOCKER_CONFIG (never the user's ~/.docker). */
 export interface Docker {
   exec: Exec
   /** DOCKER_CONFIG for every docker call. */
   configDir: string
+  /** BUILDX_CONFIG for every docker call: the job's buildx builders (see `buildxConfigDir`). */
+  buildxConfig?: string
 }
 
 export function dockerRun(
@@ -16,17 +19,12 @@ export function dockerRun(
 ): Promise<ExecResult> {
   return docker.exec('docker', args, {
     ...options,
-    env: { DOCKER_CONFIG: docker.configDir, ...options.env }
+    env: {
+      DOCKER_CONFIG: docker.configDir,
+      ...(docker.buildxConfig ? { BUILDX_CONFIG: docker.buildxConfig } : {}),
+      ...options.env
+    }
   })
-}
-
-/** A fresh private docker config directory under RUNNER_TEMP (mode 0700). */
-export function createDockerConfigDir(runnerTemp: string): string {
-  mkdirSync(runnerTemp, { recursive: true })
-  const dir = mkdtempSync(join(runnerTemp, 'shipline-docker-'))
-  chmodSync(dir, 0o700)
-  writeFileSync(join(dir, 'config.json'), '{}\n', { mode: 0o600 })
-  return dir
 }
 
 export function removeDir(dir: string): void {
@@ -39,6 +37,7 @@ export async function dockerLogin(
   login: { registry: string; username: string; password: string }
 ): Promise<void> {
   maskSecret(login.password)
+  useFileStoreFor(docker.configDir, login.registry)
   const result = await dockerRun(
     docker,
     ['login', '--username', login.username, '--password-stdin', login.registry],

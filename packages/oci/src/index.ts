@@ -1,3 +1,6 @@
 export * from './docker-cli.js'
+export * from './docker-config.js'
 export * from './docker-metadata.js'
 export * from './image-reference.js'
+export * from './image-user.js'
+export * from './platform.js'

@@ -177,7 +177,7 @@ describe('token claims and trust policy', () => {
     expect(describeClaims(null)).toContain('could not be decoded')
   })
 
-  test('builds the statement that would admit the token', () => {
+  test("builds the statement that admits exactly the token's subject (StringEquals, no repository wildcard)", () => {
     const statement = JSON.parse(
       trustPolicyFor(decodeTokenClaims(token), 'arn:aws-us-gov:iam::123456789012:role/d')
     ) as unknown
@@ -189,8 +189,10 @@ describe('token claims and trust policy', () => {
       },
       Action: 'sts:AssumeRoleWithWebIdentity',
       Condition: {
-        StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
-        StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:Octo-Org/api:*' }
+        StringEquals: {
+          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+          'token.actions.githubusercontent.com:sub': 'repo:Octo-Org/api:environment:production'
+        }
       }
     })
   })

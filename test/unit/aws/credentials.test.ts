@@ -155,12 +155,11 @@ describe('OIDC: AssumeRoleWithWebIdentity', () => {
     expect(error.message).toContain('sub="repo:octo-org/octo-repo:ref:refs/heads/main"')
     expect(error.message).toContain('aud="sts.amazonaws.com"')
     expect(error.message).toContain('iss="https://token.actions.githubusercontent.com"')
+    // Exactly this subject (StringEquals), never a repository-wide StringLike wildcard.
     expect(error.message).toContain(
-      '"StringLike":{"token.actions.githubusercontent.com:sub":"repo:octo-org/octo-repo:*"}'
+      '"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:octo-org/octo-repo:ref:refs/heads/main"}'
     )
-    expect(error.message).toContain(
-      '"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}'
-    )
+    expect(error.message).not.toContain('StringLike')
     expect(error.message).toContain(
       'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
     )
