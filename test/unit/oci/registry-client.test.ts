@@ -23,9 +23,9 @@ function scripted(...answers: ((call: Call) => Response)[]): {
   calls: Call[]
 } {
   const calls: Call[] = []
-  const fake = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const fake = (input: string | URL, init?: RequestInit): Promise<Response> => {
     const call: Call = {
-      url: String(input),
+      url: input.toString(),
       method: init?.method ?? 'GET',
       headers: (init?.headers ?? {}) as Record<string, string>
     }
@@ -34,7 +34,7 @@ function scripted(...answers: ((call: Call) => Response)[]): {
     if (!answer) return Promise.reject(new Error('unexpected call'))
     return Promise.resolve(answer(call))
   }
-  return { fetch: fake as typeof fetch, calls }
+  return { fetch: fake as unknown as typeof fetch, calls }
 }
 
 describe('registryApi', () => {
