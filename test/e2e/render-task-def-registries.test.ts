@@ -6,7 +6,7 @@
  * Images are pushed as tiny synthetic OCI images over HTTP (no Docker engine needed).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -46,8 +46,10 @@ const TASK = {
   ]
 }
 
+const workspaces: string[] = []
 function workspace(files: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fix-render-ws-'))
+  const dir = mkdtempSync(join(tmpdir(), 'shipline-render-registries-'))
+  workspaces.push(dir)
   for (const [name, doc] of Object.entries(files))
     writeFileSync(join(dir, name), typeof doc === 'string' ? doc : JSON.stringify(doc))
   return dir
@@ -104,6 +106,7 @@ afterAll(async () => {
   ecsClient?.destroy()
   await other?.stop()
   await stack?.stop()
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true })
 })
 
 describe('digests come from the image’s own registry (issue 9 item 3)', () => {
