@@ -50,7 +50,8 @@ describe('bundled render-task-def', () => {
     })
     const second = await runAction('render-task-def', {
       inputs: { 'task-definition': first.outputs['task-definition'], 'container-name': 'worker', image: `${ECR}/shipline/worker:v2@${DIGEST}` },
-      env: NO_AWS,
+      // The steps of one job share RUNNER_TEMP, where the first step wrote its output.
+      env: { ...NO_AWS, RUNNER_TEMP: join(first.dir, 'runner-temp') },
       workspace: ws
     })
     expect(second.errors).toEqual([])

@@ -21,7 +21,7 @@ describe('bundled scan-gate: bad inputs', () => {
     [{ image: 'api:v1', 'severity-threshold': 'SEVERE' }, 'scan-gate: input "severity-threshold": expected one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED, NONE, got "SEVERE"'],
     [{ image: 'api:v1', timeout: 'soon' }, 'scan-gate: input "timeout": expected a duration like 90s, 10m or 1h, got "soon"'],
     [{ image: 'api:v1', allowlist: 'allow.yml' }, 'scan-gate: input "allowlist": allow.yml entry 1 (CVE-2024-1) has no "expires"'],
-    [{ image: 'api:v1', allowlist: 'missing.yml' }, 'scan-gate: input "allowlist": cannot read missing.yml (ENOENT)']
+    [{ image: 'api:v1', allowlist: 'missing.yml' }, 'scan-gate: input "allowlist": file "missing.yml" does not exist']
   ])('rejects %j with exit 1 and one error, before any AWS call', async (inputs, message) => {
     const result = await runAction('scan-gate', {
       inputs,

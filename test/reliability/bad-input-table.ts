@@ -4,6 +4,8 @@ export interface BadInput {
   label: string
   inputs: Record<string, string>
   files?: Record<string, string | Buffer>
+  /** Symlinks to create in the workspace: name → target. */
+  symlinks?: Record<string, string>
   /** The input name the error message must quote. */
   names: string
   /** A fragment the message must also contain, where the problem has a specific wording. */
@@ -561,4 +563,55 @@ const deployEcs = rows(
   ]
 )
 
-export const BAD_INPUTS: BadInput[] = [...build, ...scan, ...render, ...deployEcs]
+/** A file and a folder outside both GITHUB_WORKSPACE and RUNNER_TEMP that exist on every machine. */
+const OUTSIDE_FILE = '/etc/passwd'
+const OUTSIDE_DIR = '/tmp'
+const ESCAPES = /outside the workspace and RUNNER_TEMP/
+
+/** Path inputs: an absolute path outside, a relative one climbing out with "..", and a symlink leading out. */
+function escapes(
+  action: string,
+  base: Record<string, string>,
+  input: string,
+  kind: 'file' | 'output'
+): BadInput[] {
+  const target = kind === 'file' ? OUTSIDE_FILE : `${OUTSIDE_DIR}/shipline-escape-${input}`
+  const link = kind === 'file' ? OUTSIDE_FILE : OUTSIDE_DIR
+  return rows(action, base, [
+    {
+      label: `${input}: an absolute path outside the workspace`,
+      inputs: { [input]: target },
+      names: input,
+      mentions: ESCAPES
+    },
+    {
+      label: `${input}: a relative path climbing out with ..`,
+      inputs: { [input]: `../../..${target}` },
+      names: input,
+      mentions: ESCAPES
+    },
+    {
+      label: `${input}: a symlink leading out of the workspace`,
+      inputs: { [input]: kind === 'file' ? 'linked' : `linked/shipline-escape-${input}` },
+      symlinks: { linked: link },
+      names: input,
+      mentions: ESCAPES
+    }
+  ])
+}
+
+const pathEscapes = [
+  ...escapes(
+    'render-task-def',
+    { 'container-name': 'web', image: `${ECR}/web@${DIGEST}` },
+    'task-definition',
+    'file'
+  ),
+  ...escapes('build-tag-push', { repository: 'shop/api' }, 'lifecycle-policy', 'file'),
+  ...escapes('build-tag-push', { repository: 'shop/api' }, 'codepipeline-artifacts', 'output'),
+  ...escapes('scan-gate', { image: `${ECR}/shop/api@${DIGEST}` }, 'allowlist', 'file'),
+  ...escapes('scan-gate', { image: `${ECR}/shop/api@${DIGEST}` }, 'sarif-file', 'output'),
+  ...escapes('scan-gate', { image: `${ECR}/shop/api@${DIGEST}` }, 'report-file', 'output')
+]
+
+export const BAD_INPUTS: BadInput[] = [...build, ...scan, ...render, ...pathEscapes, ...deployEcs]

@@ -4,7 +4,7 @@
  * docs/reliability.md summarises it.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
@@ -25,10 +25,14 @@ afterAll(async () => {
   await stack?.stop()
 })
 
-function workspaceWith(files: Record<string, string | Buffer> = {}): string {
+function workspaceWith(
+  files: Record<string, string | Buffer> = {},
+  symlinks: Record<string, string> = {}
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'shipline-bad-input-'))
   writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nUSER 1000\n')
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
+  for (const [name, target] of Object.entries(symlinks)) symlinkSync(target, join(dir, name))
   return dir
 }
 
@@ -39,7 +43,7 @@ async function runRow(row: BadInput) {
   const result = await runAction(row.action, {
     inputs: { 'role-to-assume': stack.roleArn, ...row.inputs },
     env: stack.env,
-    workspace: workspaceWith(row.files)
+    workspace: workspaceWith(row.files, row.symlinks)
   })
   const requests = stack.requestLog({ sinceId: since })
   return { result, requests }

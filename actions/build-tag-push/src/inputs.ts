@@ -11,6 +11,8 @@ import {
   optionalInput,
   parseJsonText,
   readInputFile,
+  resolveOutputPathInput,
+  resolvePathInput,
   rawInput,
   requiredInput
 } from '@shipline/action-kit'
@@ -216,14 +218,10 @@ function lifecyclePolicyInput(workspace: string): string | undefined {
     }
     return keepLastPolicy(Number(n))
   }
-  const path = inWorkspace(workspace, value)
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new InputError(
-      'lifecycle-policy',
-      `file "${value}" does not exist`,
-      'Give a path (relative to the workspace) to a lifecycle policy JSON file, or "keep-last: N".'
-    )
-  }
+  const path = resolvePathInput('lifecycle-policy', value, 'file', {
+    ...process.env,
+    GITHUB_WORKSPACE: workspace
+  })
   const text = readInputFile('lifecycle-policy', path, value)
   const policy = parseJsonText('lifecycle-policy', text) as { rules?: unknown }
   if (!policy || typeof policy !== 'object' || !Array.isArray(policy.rules)) {
@@ -397,7 +395,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BuildTagPushInp
     },
     sourceImage,
     codepipelineArtifacts: codepipelineArtifacts
-      ? inWorkspace(workspace, codepipelineArtifacts)
+      ? resolveOutputPathInput('codepipeline-artifacts', codepipelineArtifacts, {
+          ...process.env,
+          GITHUB_WORKSPACE: workspace
+        })
       : undefined,
     containerName
   }

@@ -1,5 +1,3 @@
-import { existsSync, statSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
 import { core } from '@shipline/action-kit'
 import {
   booleanInput,
@@ -7,6 +5,7 @@ import {
   InputError,
   optionalInput,
   rawInput,
+  resolvePathInput,
   splitList,
   yamlInput
 } from '@shipline/action-kit'
@@ -241,21 +240,7 @@ function getSource(env: NodeJS.ProcessEnv): Source {
     )
   }
   if (file !== undefined) {
-    const workspace = env['GITHUB_WORKSPACE'] || process.cwd()
-    const path = isAbsolute(file) ? file : resolve(workspace, file)
-    if (!existsSync(path)) {
-      throw new InputError(
-        'task-definition',
-        `file "${file}" does not exist (looked at ${path})`,
-        'Paths are relative to GITHUB_WORKSPACE: check out the repository first (actions/checkout) and check the spelling.'
-      )
-    }
-    if (!statSync(path).isFile())
-      throw new InputError(
-        'task-definition',
-        `"${file}" is not a file`,
-        'Point it at a .json or .yaml task-definition file.'
-      )
+    const path = resolvePathInput('task-definition', file, 'file', env)
     return { kind: 'file', input: 'task-definition', path, display: file }
   }
   if (arn !== undefined) {

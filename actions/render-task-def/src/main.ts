@@ -3,29 +3,32 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { core } from '@shipline/action-kit'
-import { ECRClient } from '@aws-sdk/client-ecr'
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
 import {
   ActionError,
+  escapeHtml,
   readInputFile,
   runAction,
   setOutputs,
   writeSummary
 } from '@shipline/action-kit'
-import { type AwsAuthInputs, createAwsClients } from '@shipline/aws'
+import { type AwsAuthInputs, type AwsClientConfig, createAwsClients } from '@shipline/aws'
+import { registryHostOf } from '@shipline/ecr'
 import {
   applyContainerChanges,
   applyTaskChanges,
   checkTaskDefinition,
   describeTaskDefinitionSource,
-  ecrDigestLookup,
   findContainer,
+  imageDigestLookup,
   type DigestLookup,
   normaliseTaskDefinition,
   parseTaskDefinitionText,
   renderImage,
   serialiseTaskDefinition,
   setContainerImage,
+  taskDefinitionRegion,
   validateTaskDefinitionModel
 } from '@shipline/ecs'
 import { ACTION_NAME, getInputs, type RenderInputs } from './inputs.js'
@@ -49,29 +52,57 @@ export interface RenderDeps {
   info(message: string): void
 }
 
+/**
+ * With a custom ECR endpoint (AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL, e.g. the local stack), the registry that
+ * endpoint serves is learned from GetAuthorizationToken's proxyEndpoint; against AWS itself there is none.
+ */
+async function endpointRegistryHost(ecr: ECRClient): Promise<string | undefined> {
+  if (!process.env['AWS_ENDPOINT_URL_ECR'] && !process.env['AWS_ENDPOINT_URL']) return undefined
+  try {
+    const out = await ecr.send(new GetAuthorizationTokenCommand({}))
+    const endpoint = out.authorizationData?.[0]?.proxyEndpoint
+    return endpoint ? registryHostOf(endpoint) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export function defaultDeps(): RenderDeps {
   return {
     getInputs: () => getInputs(),
     aws: async (auth) => {
       const session = await createAwsClients(auth)
-      const ecs = session.client(ECSClient)
-      const ecrClients = new Map<string, ECRClient>()
-      const ecrFor = (region: string | undefined): ECRClient => {
-        const key = region ?? session.region
-        let client = ecrClients.get(key)
-        if (!client) {
-          client =
-            key === session.region
-              ? session.client(ECRClient)
-              : new ECRClient({ ...session.config, region: key })
-          ecrClients.set(key, client)
+      const perRegion = <C>(Client: new (config: AwsClientConfig) => C): ((r?: string) => C) => {
+        const clients = new Map<string, C>()
+        return (region) => {
+          const key = region ?? session.region
+          let client = clients.get(key)
+          if (!client) {
+            client =
+              key === session.region
+                ? session.client(Client)
+                : new Client({ ...session.config, region: key })
+            clients.set(key, client)
+          }
+          return client
         }
-        return client
       }
+      const ecsFor = perRegion(ECSClient)
+      const ecrFor = perRegion(ECRClient)
       return {
         region: session.region,
-        describe: (id, input) => describeTaskDefinitionSource(ecs, id, input, session.region),
-        lookupDigest: ecrDigestLookup(ecrFor)
+        describe: (id, input) => {
+          // An ARN is read in its own region (and must be in the job's account).
+          const region = taskDefinitionRegion(id, input, {
+            region: session.region,
+            accountId: session.identity.accountId
+          })
+          return describeTaskDefinitionSource(ecsFor(region), id, input, region)
+        },
+        lookupDigest: imageDigestLookup({
+          ecrFor,
+          endpointRegistry: () => endpointRegistryHost(ecrFor(undefined))
+        })
       }
     },
     readFile: (path, input, shownAs) => readInputFile(input, path, shownAs),
@@ -149,6 +180,9 @@ export async function run(deps: RenderDeps = defaultDeps()): Promise<void> {
       row(plan.container)
     }
     applyTaskChanges(td, inputs.task)
+    // The checks below see the new images (as given; digests are resolved only once everything is valid).
+    for (const plan of inputs.images)
+      findContainer(td, plan.container, plan.input).image = renderImage(plan)
 
     const issues = validateTaskDefinitionModel(td)
     if (issues.length > 0) {
@@ -190,17 +224,17 @@ export async function run(deps: RenderDeps = defaultDeps()): Promise<void> {
     )
     setOutputs({ 'task-definition': file, images })
     await writeSummary({
-      title: `render-task-def: ${family}`,
+      title: `render-task-def: ${escapeHtml(family)}`,
       rows: [
-        ['Source', from],
-        ['Rendered file', file]
+        ['Source', escapeHtml(from)],
+        ['Rendered file', escapeHtml(file)]
       ],
       tables: rows.size
         ? [
             {
               header: ['Container', 'Old image', 'New image', 'Environment', 'Secrets'],
               rows: [...rows.values()].map((r) => [
-                r.name,
+                escapeHtml(r.name),
                 code(r.oldImage),
                 r.newImage === r.oldImage ? '(unchanged)' : code(r.newImage),
                 names(r.environment),
@@ -210,17 +244,18 @@ export async function run(deps: RenderDeps = defaultDeps()): Promise<void> {
           ]
         : [],
       ...(loaded.stripped.length
-        ? { markdown: `Removed Describe-only fields: ${loaded.stripped.join(', ')}.` }
+        ? { markdown: `Removed Describe-only fields: ${escapeHtml(loaded.stripped.join(', '))}.` }
         : {})
     })
   })
 }
 
+/** A value as an HTML code element (summary table cells are HTML): escaped, backticks included. */
 function code(text: string): string {
-  return text ? `\`${text}\`` : '(none)'
+  return text ? `<code>${escapeHtml(text).replace(/`/g, '&#96;')}</code>` : '(none)'
 }
 
 /** `+ADDED ~CHANGED -REMOVED` names only, never values. */
 function names(list: string[]): string {
-  return list.length ? list.map((n) => `\`${n}\``).join(' ') : ''
+  return list.length ? list.map(code).join(' ') : ''
 }

@@ -1,5 +1,4 @@
-import { isAbsolute, resolve } from 'node:path'
-import { InputError, parseYamlText, readInputFile } from '@shipline/action-kit'
+import { InputError, parseYamlText, readInputFile, resolvePathInput } from '@shipline/action-kit'
 
 /** A reviewed exception: suppresses one vulnerability (optionally in one package) until it expires. */
 export interface AllowlistEntry {
@@ -141,7 +140,10 @@ export function parseAllowlist(text: string, file: string, input = 'allowlist'):
 
 /** Reads the allowlist file (relative paths from the workspace). */
 export function loadAllowlist(path: string, workspace: string, input = 'allowlist'): Allowlist {
-  const full = isAbsolute(path) ? path : resolve(workspace, path)
+  const full = resolvePathInput(input, path, 'file', {
+    ...process.env,
+    GITHUB_WORKSPACE: workspace
+  })
   let text: string
   try {
     text = readInputFile(input, full, path)

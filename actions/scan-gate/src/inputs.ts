@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path'
+import { isAbsolute } from 'node:path'
 import {
   booleanInput,
   choiceInput,
@@ -6,7 +6,8 @@ import {
   InputError,
   optionalInput,
   rawInput,
-  requiredInput
+  requiredInput,
+  resolveOutputPathInput
 } from '@shipline/action-kit'
 import {
   AWS_AUTH_DEFAULTS,
@@ -97,7 +98,7 @@ export function parseImageInput(value: string, input = 'image'): ImageReference 
 function outputPath(name: string, workspace: string): string | undefined {
   const value = optionalInput(name)
   if (value === undefined) return undefined
-  return isAbsolute(value) ? value : resolve(workspace, value)
+  return resolveOutputPathInput(name, value, { ...process.env, GITHUB_WORKSPACE: workspace })
 }
 
 /** Reads and validates every input (including the allowlist file) before any AWS call. */

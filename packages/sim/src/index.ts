@@ -12,3 +12,8 @@ export type {
   RestRoute
 } from './core/types.js'
 export { OidcIssuer, GITHUB_ISSUER } from './oidc.js'
+export {
+  PublicRegistry,
+  type PublicRegistryOptions,
+  type PublicRegistryRequest
+} from './registry/public.js'

@@ -8,14 +8,16 @@ import {
 import { ClientException, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs'
 import { mockClient } from 'aws-sdk-client-mock'
 import { ActionError, InputError } from '@shipline/action-kit'
+import { RegistryLookupError } from '@shipline/oci'
 import {
-  ecrDigestLookup,
+  imageDigestLookup,
   planImage,
   renderImage
 } from '../../../packages/ecs/src/task-definition/images.js'
 import { describeTaskDefinitionSource } from '../../../packages/ecs/src/task-definition/ecs-source.js'
 
 const D = `sha256:${'b'.repeat(64)}`
+const OTHER = `sha256:${'c'.repeat(64)}`
 const ECR = '123456789012.dkr.ecr.eu-west-1.amazonaws.com'
 const pin = { pinDigest: true, allowLatest: false }
 
@@ -92,9 +94,21 @@ describe('ecrDigestLookup', () => {
     ecr.reset()
   })
   const regions: (string | undefined)[] = []
-  const lookup = ecrDigestLookup((region) => {
-    regions.push(region)
-    return new ECRClient({ region: region ?? 'us-east-1' })
+  const registryCalls: string[] = []
+  const lookup = imageDigestLookup({
+    ecrFor: (region) => {
+      regions.push(region)
+      return new ECRClient({ region: region ?? 'us-east-1' })
+    },
+    endpointRegistry: () => Promise.resolve('127.0.0.1:5000'),
+    resolveRegistry: (ref) => {
+      registryCalls.push(`${ref.registry}/${ref.repository}:${ref.tag}`)
+      if (ref.tag === 'missing')
+        return Promise.reject(
+          new RegistryLookupError('ghcr.io/acme/api:missing was not found', 404)
+        )
+      return Promise.resolve(OTHER)
+    }
   })
 
   it('asks the account and region of an ECR host', async () => {
@@ -109,7 +123,7 @@ describe('ecrDigestLookup', () => {
     expect(regions.at(-1)).toBe('eu-west-1')
   })
 
-  it("asks the caller's own registry for any other host", async () => {
+  it("asks the caller's own registry only for the configured endpoint's registry host", async () => {
     ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: D }] })
     const plan = planImage(
       { container: 'w', image: '127.0.0.1:5000/shop/web:abc', input: 'image' },
@@ -121,6 +135,32 @@ describe('ecrDigestLookup', () => {
       imageIds: [{ imageTag: 'abc' }]
     })
     expect(regions.at(-1)).toBeUndefined()
+  })
+
+  it.each([
+    'ghcr.io/acme/api:v1.2.3',
+    'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+    'nginx:1.27',
+    '127.0.0.1:5999/acme/api:v1'
+  ])('resolves %s through its own registry, never through ECR', async (image) => {
+    registryCalls.length = 0
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: D }] })
+    const plan = planImage({ container: 'w', image, input: 'image' }, pin)
+    await expect(lookup(plan.ref, 'image')).resolves.toBe(OTHER)
+    expect(ecr.commandCalls(DescribeImagesCommand)).toHaveLength(0)
+    expect(registryCalls).toHaveLength(1)
+  })
+
+  it('names the image and the fixes when its registry cannot resolve it', async () => {
+    const plan = planImage(
+      { container: 'w', image: 'ghcr.io/acme/api:missing', input: 'containers.w.image' },
+      pin
+    )
+    const failure = lookup(plan.ref, 'containers.w.image')
+    await expect(failure).rejects.toThrow(ActionError)
+    await expect(failure).rejects.toThrow(
+      /Could not resolve the digest of "ghcr\.io\/acme\/api:missing" \(containers\.w\.image\) through its registry: .*was not found.*"pin-digest: false".*containers\.w\.image-digest/
+    )
   })
 
   it.each([

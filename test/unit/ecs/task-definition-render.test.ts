@@ -233,7 +233,46 @@ describe('checkTaskDefinition', () => {
       (td) => (td['memory'] = '4096'),
       'memory "4096" is not valid with cpu 256 on Fargate. With cpu 256 use memory 512, 1024 or 2048'
     ],
+    [
+      'cpu 256 with 1536 MiB (the 256 row is 512, 1024, 2048 only)',
+      (td) => (td['memory'] = '1536'),
+      'input "task-definition": memory "1536" is not valid with cpu 256 on Fargate. With cpu 256 use memory 512, 1024 or 2048 (MiB)'
+    ],
+    [
+      'cpu 8192 with memory off its 4 GB steps',
+      (td) => Object.assign(td, { cpu: '8192', memory: '18432' }),
+      'With cpu 8192 use memory 16384 to 61440 in steps of 4096'
+    ],
+    [
+      'Windows on Fargate below 1 vCPU',
+      (td) =>
+        Object.assign(td, {
+          cpu: '512',
+          memory: '1024',
+          runtimePlatform: { operatingSystemFamily: 'WINDOWS_SERVER_2022_CORE' }
+        }),
+      'cpu 512 is not available for Windows containers on Fargate'
+    ],
     ['an unknown Fargate cpu', (td) => (td['cpu'] = '300'), 'cpu "300" is not a Fargate size'],
+    [
+      'Fargate without a networkMode (ECS defaults to bridge)',
+      (td) => delete td['networkMode'],
+      'input "task-definition": a FARGATE task definition needs "networkMode": "awsvpc"'
+    ],
+    [
+      'Fargate with an ECR image and no execution role',
+      (td) => delete td['executionRoleArn'],
+      'input "execution-role-arn": container "web" pulls from Amazon ECR (123456789012.dkr.ecr.us-east-1.amazonaws.com/shipline/web:placeholder) on Fargate, but the task definition has no executionRoleArn'
+    ],
+    [
+      'Fargate with awslogs and no execution role',
+      (td) => {
+        delete td['executionRoleArn']
+        c(td, 0).image = 'ghcr.io/acme/web:1'
+        c(td, 1).image = 'ghcr.io/acme/worker:1'
+      },
+      'container "web" logs with awslogs on Fargate, but the task definition has no executionRoleArn'
+    ],
     [
       'Fargate in bridge mode',
       (td) => (td['networkMode'] = 'bridge'),
@@ -243,6 +282,7 @@ describe('checkTaskDefinition', () => {
       'secrets without an execution role',
       (td) => {
         delete td['executionRoleArn']
+        td['requiresCompatibilities'] = ['EC2']
         c(td, 0)['secrets'] = [{ name: 'A', valueFrom: '/a' }]
       },
       'input "execution-role-arn": container "web" has secrets but the task definition has no executionRoleArn'
@@ -278,6 +318,32 @@ describe('checkTaskDefinition', () => {
     ]
   ])('rejects %s', (_label, mutate, message) => {
     expect(check(mutate).message).toContain(message)
+  })
+
+  it.each([
+    [256, 512],
+    [256, 2048],
+    [512, 3072],
+    [1024, 8192],
+    [2048, 16384],
+    [4096, 30720],
+    [8192, 61440],
+    [16384, 32768],
+    [16384, 122880]
+  ])('accepts the documented Fargate size cpu %i / memory %i', (cpu, memory) => {
+    const td = web()
+    applyTaskChanges(td, { cpu: String(cpu), memory: String(memory) })
+    expect(() => checkTaskDefinition(td, sourceOf)).not.toThrow()
+  })
+
+  it('accepts a Fargate task without ECR images or awslogs and without an execution role', () => {
+    const td = web()
+    delete td['executionRoleArn']
+    for (const container of td.containerDefinitions) {
+      container.image = 'public.ecr.aws/acme/web:1'
+      delete container['logConfiguration']
+    }
+    expect(() => checkTaskDefinition(td, sourceOf)).not.toThrow()
   })
 
   it('accepts vCPU and GB notation for valid Fargate sizes', () => {

@@ -9,6 +9,28 @@ export const TASK_DEFINITION_ARN_PATTERN =
   /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}(?::[1-9]\d*)?$/
 
 /**
+ * Where a task definition lives: an ARN names its region and account; a family (or family:revision) is read in the
+ * session's region. A task definition of another account cannot be read with this account's role (ECS has no
+ * resource policies for task definitions): that fails here, before any call, with the fix.
+ */
+export function taskDefinitionRegion(
+  id: string,
+  input: string,
+  session: { region: string; accountId: string }
+): string {
+  const m = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):task-definition\//.exec(id)
+  if (!m) return session.region
+  const [, region, accountId] = m as unknown as [string, string, string]
+  if (accountId !== session.accountId) {
+    throw new ActionError(
+      `Task definition "${id}" (${input}) belongs to account ${accountId}, but the job's AWS identity is in account ${session.accountId}; ECS task definitions cannot be read across accounts`,
+      `Set "role-to-assume" to a role in account ${accountId} that may call ecs:DescribeTaskDefinition there (and "aws-region: ${region}"), or register the family in account ${session.accountId} and render from it.`
+    )
+  }
+  return region
+}
+
+/**
  * DescribeTaskDefinition(include TAGS) for a family, `family:revision` or ARN; returns the task definition
  * as a plain document with its tags (when it has any) under `tags`, in the order ECS sent.
  */
@@ -32,7 +54,7 @@ export async function describeTaskDefinitionSource(
     ) {
       throw new ActionError(
         `Task definition "${id}" (${input}) could not be described in ${region}: ${code}: ${(error as Error).message}`,
-        'Check the family/revision or ARN and the region ("aws-region"); register the family once before rendering from it.',
+        `Check the family/revision or ARN${id.startsWith('arn:') ? ` (read in the ARN's region, ${region})` : ' and the region ("aws-region")'}; register the family once before rendering from it.`,
         { cause: error }
       )
     }

@@ -1,6 +1,7 @@
 /**
  * Image planning and digest pinning for render-task-def: parse every requested image with the shared
- * reference parser, refuse `latest` unless allowed, and resolve tags to digests through ECR DescribeImages.
+ * reference parser, refuse `latest` unless allowed, and resolve tags to digests: ECR images through ECR
+ * DescribeImages, images of any other registry through that registry's own OCI distribution API.
  */
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr'
 import { ActionError, InputError } from '@shipline/action-kit'
@@ -12,6 +13,8 @@ import {
   ImageReferenceError,
   isValidDigest,
   parseImageReference,
+  RegistryLookupError,
+  resolveRegistryDigest,
   withDigest
 } from '@shipline/oci'
 
@@ -100,46 +103,84 @@ export function renderImage(plan: ImagePlan, digest: string | undefined = plan.d
 /** Resolves a tag to its digest. */
 export type DigestLookup = (ref: ImageReference, input: string) => Promise<string>
 
+export interface DigestLookupDeps {
+  /** An ECR client in `region` (undefined: the session's region). */
+  ecrFor(region: string | undefined): Pick<ECRClient, 'send'>
+  /**
+   * The registry host of the configured ECR endpoint, when `AWS_ENDPOINT_URL(_ECR)` points at a stand-in
+   * (such as the local stack's 127.0.0.1:<port>); undefined against AWS itself.
+   */
+  endpointRegistry?: () => Promise<string | undefined>
+  /** Resolves a tag through the image's own registry (default: the OCI distribution API). */
+  resolveRegistry?: (ref: ImageReference) => Promise<string>
+}
+
 /**
- * ECR DescribeImages. ECR hosts name their account and region; any other registry host (such as the
- * local stack's 127.0.0.1:<port>) is looked up in the caller's own registry in the session's region,
- * with the reference's path as the repository.
+ * Where each image's digest comes from: private ECR hosts (`<account>.dkr.ecr.<region>.amazonaws.com`) through
+ * ECR DescribeImages with that account as registryId, in that region; the configured endpoint's registry through
+ * DescribeImages in the session's region; every other registry (public.ecr.aws, ghcr.io, Docker Hub, …) through
+ * its own OCI distribution API, anonymously. Never the caller's ECR for another registry's image.
  */
-export function ecrDigestLookup(
-  ecrFor: (region: string | undefined) => Pick<ECRClient, 'send'>
-): DigestLookup {
+export function imageDigestLookup(deps: DigestLookupDeps): DigestLookup {
+  const resolveRegistry = deps.resolveRegistry ?? ((ref) => resolveRegistryDigest(ref))
+  let endpoint: Promise<string | undefined> | undefined
   return async (ref, input) => {
     const ecr = parseEcrRegistry(ref.registry)
-    const client = ecrFor(ecr?.region)
+    if (ecr) return describeEcrDigest(deps.ecrFor(ecr.region), ref, input, ecr)
+    if (ref.registry !== undefined && deps.endpointRegistry) {
+      endpoint ??= deps.endpointRegistry()
+      if (ref.registry === (await endpoint))
+        return describeEcrDigest(deps.ecrFor(undefined), ref, input, undefined)
+    }
     const image = formatImageReference(ref)
-    let details
     try {
-      const out = await client.send(
-        new DescribeImagesCommand({
-          ...(ecr ? { registryId: ecr.accountId } : {}),
-          repositoryName: ref.repository,
-          imageIds: [{ imageTag: ref.tag }]
-        })
-      )
-      details = out.imageDetails ?? []
+      return await resolveRegistry(ref)
     } catch (error) {
-      const code = awsErrorCode(error)
-      if (code === 'ImageNotFoundException' || code === 'RepositoryNotFoundException') {
-        throw new ActionError(
-          `Image "${image}" (${input}) was not found in ECR: ${code === 'RepositoryNotFoundException' ? `repository "${ref.repository}" does not exist` : `no image is tagged "${ref.tag}"`}${ecr ? ` in account ${ecr.accountId}, ${ecr.region}` : ''}`,
-          'Push it first (build-tag-push), fix the tag, pass its digest in "image-digest", or set "pin-digest: false" for images outside ECR.',
-          { cause: error }
-        )
-      }
-      throw describeAwsError(error, { action: 'ecr:DescribeImages', resource: ref.repository })
-    }
-    const digest = details[0]?.imageDigest
-    if (!digest || !isValidDigest(digest)) {
+      if (!(error instanceof RegistryLookupError)) throw error
       throw new ActionError(
-        `ECR DescribeImages returned no digest for "${image}"`,
-        'Pass the digest in "image-digest", or set "pin-digest: false".'
+        `Could not resolve the digest of "${image}" (${input}) through its registry: ${error.message}`,
+        `It is not an ECR image, so its own registry was asked anonymously. Set "pin-digest: false" to deploy it by tag, or give its digest (${input.endsWith('image') ? `"${input.replace(/image$/, 'image-digest')}" or ` : ''}${image}@sha256:…).`,
+        { cause: error }
       )
     }
-    return digest
   }
+}
+
+/** ECR DescribeImages for one tag: with the image's own account as registryId when its host names one. */
+async function describeEcrDigest(
+  client: Pick<ECRClient, 'send'>,
+  ref: ImageReference,
+  input: string,
+  ecr: { accountId: string; region: string } | undefined
+): Promise<string> {
+  const image = formatImageReference(ref)
+  let details
+  try {
+    const out = await client.send(
+      new DescribeImagesCommand({
+        ...(ecr ? { registryId: ecr.accountId } : {}),
+        repositoryName: ref.repository,
+        imageIds: [{ imageTag: ref.tag }]
+      })
+    )
+    details = out.imageDetails ?? []
+  } catch (error) {
+    const code = awsErrorCode(error)
+    if (code === 'ImageNotFoundException' || code === 'RepositoryNotFoundException') {
+      throw new ActionError(
+        `Image "${image}" (${input}) was not found in ECR: ${code === 'RepositoryNotFoundException' ? `repository "${ref.repository}" does not exist` : `no image is tagged "${ref.tag}"`}${ecr ? ` in account ${ecr.accountId}, ${ecr.region}` : ''}`,
+        'Push it first (build-tag-push), fix the tag, pass its digest in "image-digest", or set "pin-digest: false".',
+        { cause: error }
+      )
+    }
+    throw describeAwsError(error, { action: 'ecr:DescribeImages', resource: ref.repository })
+  }
+  const digest = details[0]?.imageDigest
+  if (!digest || !isValidDigest(digest)) {
+    throw new ActionError(
+      `ECR DescribeImages returned no digest for "${image}"`,
+      'Pass the digest in "image-digest", or set "pin-digest: false".'
+    )
+  }
+  return digest
 }

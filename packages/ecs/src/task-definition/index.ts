@@ -2,12 +2,14 @@
 // checks, schema shapes) stay internal to this folder so the package barrel cannot collide.
 export {
   describeTaskDefinitionSource,
+  taskDefinitionRegion,
   FAMILY_PATTERN,
   TASK_DEFINITION_ARN_PATTERN
 } from './ecs-source.js'
 export {
   type DigestLookup,
-  ecrDigestLookup,
+  imageDigestLookup,
+  type DigestLookupDeps,
   type ImagePlan,
   type ImagePolicy,
   type ImageRequest,

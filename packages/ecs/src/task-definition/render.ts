@@ -5,6 +5,8 @@
  */
 import { ActionError, InputError, parseJsonText, parseYamlText } from '@shipline/action-kit'
 import { cpuUnits, memoryMiB, type NamedChange, type RuntimePlatform } from './overrides.js'
+import { parseEcrRegistry } from '@shipline/ecr'
+import { parseImageReference } from '@shipline/oci'
 import { describeOnlyMembers } from './model.js'
 import { formatPath, isPlainObject, removeNulls, validateAgainstModel } from './validate.js'
 
@@ -277,23 +279,47 @@ export function applyTaskChanges(td: TaskDefinition, changes: TaskChanges): void
   if (changes.runtimePlatform !== undefined) td['runtimePlatform'] = { ...changes.runtimePlatform }
 }
 
-/** Valid Fargate task sizes: CPU units → [min, max, step] of memory in MiB. */
-export const FARGATE_SIZES: ReadonlyMap<number, readonly [number, number, number]> = new Map([
-  [256, [512, 2048, 512]],
-  [512, [1024, 4096, 1024]],
-  [1024, [2048, 8192, 1024]],
-  [2048, [4096, 16384, 1024]],
-  [4096, [8192, 30720, 1024]],
-  [8192, [16384, 61440, 4096]],
-  [16384, [32768, 122880, 8192]]
+function steps(from: number, to: number, step: number): number[] {
+  const out: number[] = []
+  for (let v = from; v <= to; v += step) out.push(v)
+  return out
+}
+
+/**
+ * Valid Fargate task sizes, exactly as the ECS developer guide lists them ("Task CPU and memory"): CPU units →
+ * every allowed memory value in MiB. 8192 and 16384 need Linux platform 1.4.0; Windows needs at least 1 vCPU
+ * and at most 4.
+ */
+export const FARGATE_SIZES: ReadonlyMap<number, readonly number[]> = new Map([
+  [256, [512, 1024, 2048]],
+  [512, steps(1024, 4096, 1024)],
+  [1024, steps(2048, 8192, 1024)],
+  [2048, steps(4096, 16384, 1024)],
+  [4096, steps(8192, 30720, 1024)],
+  [8192, steps(16384, 61440, 4096)],
+  [16384, steps(32768, 122880, 8192)]
 ])
 
 function fargateMemoryChoices(cpu: number): string {
-  const range = FARGATE_SIZES.get(cpu)
-  if (!range) return ''
-  const [min, max, step] = range
-  if (cpu === 256) return '512, 1024 or 2048'
-  return `${min} to ${max} in steps of ${step}`
+  const list = FARGATE_SIZES.get(cpu)
+  if (!list) return ''
+  if (list.length <= 4) return `${list.slice(0, -1).join(', ')} or ${list.at(-1)}`
+  const [first, second] = list as [number, number]
+  return `${first} to ${list.at(-1)} in steps of ${second - first}`
+}
+
+/** Private ECR registry hosts (`<account>.dkr.ecr.<region>.amazonaws.com`), by default. */
+export type RegistryTest = (registry: string | undefined) => boolean
+
+const isPrivateEcr: RegistryTest = (registry) => parseEcrRegistry(registry) !== undefined
+
+function registryOf(image: unknown): string | undefined {
+  if (typeof image !== 'string') return undefined
+  try {
+    return parseImageReference(image).registry
+  } catch {
+    return undefined
+  }
 }
 
 /** Where a task-level field came from, to name the right input in errors. */
@@ -304,7 +330,11 @@ export type FieldSource = (field: string) => string
  * cpu/memory pair, secrets without an execution role, references to containers or volumes that do not
  * exist, duplicate or unreachable port mappings. Throws the first problem as an InputError.
  */
-export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): void {
+export function checkTaskDefinition(
+  td: TaskDefinition,
+  sourceOf: FieldSource,
+  isEcr: RegistryTest = isPrivateEcr
+): void {
   const containers = td.containerDefinitions
   const names = new Set(containerNames(td))
   const source = sourceOf('task-definition')
@@ -338,20 +368,51 @@ export function checkTaskDefinition(td: TaskDefinition, sourceOf: FieldSource): 
         `Use one of ${[...FARGATE_SIZES.keys()].join(', ')}.`
       )
     }
-    const [min, max, step] = FARGATE_SIZES.get(cpu) as readonly [number, number, number]
-    if (memory === undefined || memory < min || memory > max || (memory - min) % step !== 0) {
+    const allowed = FARGATE_SIZES.get(cpu) as readonly number[]
+    if (memory === undefined || !allowed.includes(memory)) {
       throw new InputError(
         sourceOf('memory'),
         `memory "${show(td['memory'])}" is not valid with cpu ${cpu} on Fargate`,
         `With cpu ${cpu} use memory ${fargateMemoryChoices(cpu)} (MiB).`
       )
     }
-    if (td['networkMode'] !== undefined && td['networkMode'] !== 'awsvpc') {
+    const os = isPlainObject(td['runtimePlatform'])
+      ? td['runtimePlatform']['operatingSystemFamily']
+      : undefined
+    if (typeof os === 'string' && os.startsWith('WINDOWS') && (cpu < 1024 || cpu > 4096)) {
+      throw new InputError(
+        sourceOf('cpu'),
+        `cpu ${cpu} is not available for Windows containers on Fargate`,
+        'Windows tasks on Fargate use cpu 1024, 2048 or 4096.'
+      )
+    }
+    if (td['networkMode'] !== 'awsvpc') {
       throw new InputError(
         source,
-        `networkMode "${show(td['networkMode'])}" is not supported on Fargate`,
-        'Use "networkMode": "awsvpc" (or omit requiresCompatibilities FARGATE).'
+        td['networkMode'] === undefined
+          ? 'a FARGATE task definition needs "networkMode": "awsvpc" (it is not set, and ECS would default to bridge)'
+          : `networkMode "${show(td['networkMode'])}" is not supported on Fargate`,
+        'Set "networkMode": "awsvpc" in the task definition (Fargate supports no other mode).'
       )
+    }
+    if (!td['executionRoleArn']) {
+      const ecr = containers.find((c) => isEcr(registryOf(c.image)))
+      const awslogs = containers.find(
+        (c) =>
+          isPlainObject(c['logConfiguration']) && c['logConfiguration']['logDriver'] === 'awslogs'
+      )
+      const needs = ecr
+        ? `container "${ecr.name}" pulls from Amazon ECR (${show(ecr.image)})`
+        : awslogs
+          ? `container "${awslogs.name}" logs with awslogs`
+          : undefined
+      if (needs) {
+        throw new InputError(
+          sourceOf('executionRoleArn'),
+          `${needs} on Fargate, but the task definition has no executionRoleArn`,
+          'Set "execution-role-arn" (or executionRoleArn in the file) to a task execution role with the AmazonECSTaskExecutionRolePolicy: Fargate pulls ECR images and ships awslogs with it.'
+        )
+      }
     }
   }
 

@@ -1149,6 +1149,28 @@ export function createEcrService(options: EcrOptions): EcrService {
       onManifestStored(repository, reference, digest)
   }
 
+  // registryId (an account id) selects the registry. The simulator holds one registry, the stack account's;
+  // another account's registry has no repository this caller can see (cross-account repository policies are not
+  // modelled), as ECR answers when that account grants nothing.
+  for (const [operation, handler] of Object.entries(handlers)) {
+    handlers[operation] = (input, ctx) => {
+      const registryId = input['registryId']
+      if (registryId === undefined || registryId === accountId) return handler(input, ctx)
+      if (typeof registryId !== 'string' || !/^[0-9]{12}$/.test(registryId))
+        throw invalid(
+          `Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''`
+        )
+      const name = str(input['repositoryName'])
+      if (operation === 'DescribeRepositories' && input['repositoryNames'] === undefined)
+        return { repositories: [] }
+      const names = (input['repositoryNames'] as string[] | undefined) ?? (name ? [name] : [])
+      throw new AwsError(
+        'RepositoryNotFoundException',
+        `The repository with name '${names[0] ?? ''}' does not exist in the registry with id '${registryId}'`
+      )
+    }
+  }
+
   function parseImage(image: string): { repository: string; ref: string } | undefined {
     const host = options.registryHost()
     if (!host || !image.startsWith(`${host}/`)) return undefined

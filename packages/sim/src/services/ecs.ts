@@ -391,9 +391,14 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       return { taskDefinition: taskDefOut(td), tags: td.tags }
     },
 
-    DescribeTaskDefinition: (input) => {
+    DescribeTaskDefinition: (input, ctx) => {
       const ref = required(input, 'taskDefinition', 'ClientException')
-      const td = model.findTaskDefinition(ref)
+      // An ARN names its region and account: ECS refuses an ARN of another region than the endpoint's
+      // ("Invalid Region in ARN"), and the stack's task definitions live in one region and one account only.
+      const arn = /^arn:aws[a-z-]*:ecs:([^:]*):([^:]*):task-definition\//.exec(ref)
+      if (arn && arn[1] !== ctx.region) throw invalid('Invalid Region in ARN')
+      const here = ctx.region === deps.region && (!arn || arn[2] === deps.accountId)
+      const td = here ? model.findTaskDefinition(ref) : undefined
       if (!td) throw new AwsError('ClientException', 'Unable to describe task definition.')
       const include = arr<string>(input, 'include') ?? []
       return compact({

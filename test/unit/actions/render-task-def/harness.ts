@@ -38,6 +38,7 @@ export interface RenderResult {
 }
 
 const touched = new Set<string>()
+const RUNNER_TEMP = mkdtempSync(join(tmpdir(), 'rtd-runner-temp-'))
 const SUMMARY = join(mkdtempSync(join(tmpdir(), 'rtd-summary-')), 'summary')
 writeFileSync(SUMMARY, '')
 
@@ -65,7 +66,8 @@ export async function render(
   inputs: Record<string, string>,
   options: { aws?: FakeAws; workspace?: string; uniqueId?: string } = {}
 ): Promise<RenderResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'rtd-run-'))
+  // Every run's temp folder lives under one RUNNER_TEMP, so a later step may read an earlier step's output.
+  const dir = mkdtempSync(join(RUNNER_TEMP, 'rtd-run-'))
   const ws = options.workspace ?? workspace()
   mkdirSync(join(dir, 'temp'))
   const files = { GITHUB_OUTPUT: join(dir, 'output') }
@@ -75,6 +77,7 @@ export async function render(
   process.env['GITHUB_STEP_SUMMARY'] = SUMMARY
   const summaryStart = readFileSync(SUMMARY, 'utf8').length
   setEnv('GITHUB_WORKSPACE', ws)
+  setEnv('RUNNER_TEMP', RUNNER_TEMP)
   for (const [name, value] of Object.entries(inputs)) setEnv(`INPUT_${name.toUpperCase()}`, value)
 
   const written = new Map<string, string>()

@@ -107,7 +107,7 @@ describe('loadAllowlist', () => {
 
   it('names the input and the path when the file is missing', () => {
     expect(() => loadAllowlist('missing.yml', tmpdir())).toThrow(
-      /^input "allowlist": cannot read missing\.yml \(ENOENT\)/
+      /^input "allowlist": file "missing\.yml" does not exist/
     )
   })
 })

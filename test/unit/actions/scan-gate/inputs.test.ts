@@ -66,7 +66,7 @@ describe('getInputs', () => {
       'fail-on-scan-error': 'false',
       timeout: '90s',
       'sarif-file': 'out/scan.sarif',
-      'report-file': '/tmp/report.json',
+      'report-file': join(workspace, 'reports/report.json'),
       dockerfile: 'docker/api.Dockerfile'
     })
     expect(getInputs()).toMatchObject({
@@ -77,7 +77,7 @@ describe('getInputs', () => {
       timeoutSeconds: 90,
       allowlist: { file: 'allow.yml', entries: [{ id: 'CVE-1' }] },
       sarifFile: join(workspace, 'out/scan.sarif'),
-      reportFile: '/tmp/report.json',
+      reportFile: join(workspace, 'reports/report.json'),
       dockerfile: 'docker/api.Dockerfile'
     })
   })
@@ -110,7 +110,22 @@ describe('getInputs', () => {
       { image: 'api:v1', dockerfile: '../Dockerfile' },
       /^input "dockerfile": "\.\.\/Dockerfile" must be a path inside the repository/
     ],
-    [{ image: 'api:v1', allowlist: 'missing.yml' }, /^input "allowlist": cannot read missing\.yml/],
+    [
+      { image: 'api:v1', allowlist: 'missing.yml' },
+      /^input "allowlist": file "missing\.yml" does not exist/
+    ],
+    [
+      { image: 'api:v1', allowlist: '/etc/passwd' },
+      /^input "allowlist": "\/etc\/passwd" resolves to .* outside the workspace/
+    ],
+    [
+      { image: 'api:v1', 'sarif-file': '../escape.sarif' },
+      /^input "sarif-file": "\.\.\/escape\.sarif" resolves to .* outside the workspace/
+    ],
+    [
+      { image: 'api:v1', 'report-file': '/tmp/report.json' },
+      /^input "report-file": .* outside the workspace/
+    ],
     [
       { image: `${HOST.replace('us-east-1', 'eu-west-1')}/api:v1` },
       /^input "aws-region" is us-east-1, but the image's registry .* is in eu-west-1\. Set "aws-region: eu-west-1"/
