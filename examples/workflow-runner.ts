@@ -343,6 +343,8 @@ export interface JobResult {
   /** Why a job was skipped or failed before its steps (an unmet need, a false if:, a rejected approval). */
   reason?: string
   environment?: string
+  /** environment.url, evaluated after the steps. */
+  environmentUrl?: string
   concurrencyGroup?: string
   outputs: Record<string, string>
   steps: StepResult[]
@@ -601,11 +603,9 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       log(`   concurrency group ${group} (cancel-in-progress: ${asString(cancel ?? false)})`)
     }
     if (job.environment) {
-      const environment = evaluateToken(job.environment, baseContexts())
-      const name =
-        typeof environment === 'string'
-          ? environment
-          : asString((environment as Record<string, Value>)['name'] ?? '')
+      // The name is known before the job starts; the url is evaluated after its steps (it may use steps.*).
+      const nameToken = isMapping(job.environment) ? job.environment.find('name') : job.environment
+      const name = asString(evaluateToken(nameToken, baseContexts()))
       result.environment = name
       log(`⏸  environment "${name}": waiting for its protection rules (required reviewers)`)
       const approved = options.approve ? await options.approve(name, jobId) : true
@@ -708,6 +708,13 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       options.onStep?.(jobId, stepResult)
     }
     result.result = failed ? 'failure' : 'success'
+    const urlToken =
+      job.environment && isMapping(job.environment) ? job.environment.find('url') : undefined
+    if (urlToken) {
+      const c = baseContexts()
+      c['steps'] = stepsContext
+      result.environmentUrl = asString(evaluateToken(urlToken, c))
+    }
     if (job.outputs) {
       const c = baseContexts()
       c['steps'] = stepsContext
