@@ -52,6 +52,40 @@ export interface DemoResult {
   standIns: string[]
   /** What the runner explained at the end (rollback, blocked scan…), for the caller to print. */
   verdict: string
+  /** Every AWS API call the actions made, by action (from the assumed-role session name), as IAM actions. */
+  calls: AwsCall[]
+}
+
+export interface AwsCall {
+  /** The Shipline action that made the call (the role session is named shipline-<action>-<run>-<attempt>). */
+  action: string
+  /** IAM action, e.g. ecr:DescribeImages. */
+  iamAction: string
+}
+
+/** The IAM prefix of each simulated service (its signing name). */
+const IAM_PREFIX: Record<string, string> = { elasticloadbalancing: 'elasticloadbalancing' }
+const ACTIONS = [
+  'build-tag-push',
+  'scan-gate',
+  'render-task-def',
+  'deploy-ecs',
+  'deploy-eks-manifest'
+]
+
+/** The stack's request log as IAM actions per Shipline action (sorted, unique). */
+export function awsCalls(stack: SimStack): AwsCall[] {
+  const seen = new Map<string, AwsCall>()
+  for (const entry of stack.requestLog({ kind: 'aws' })) {
+    const session = /:assumed-role\/[^/]+\/shipline-(.+)-\d+-\d+$/.exec(entry.callerArn ?? '')?.[1]
+    const action = ACTIONS.find((name) => session === name)
+    if (!action) continue
+    const iamAction = `${IAM_PREFIX[entry.service] ?? entry.service}:${entry.operation}`
+    seen.set(`${action} ${iamAction}`, { action, iamAction })
+  }
+  return [...seen.values()].sort((a, b) =>
+    `${a.action} ${a.iamAction}`.localeCompare(`${b.action} ${b.iamAction}`)
+  )
 }
 
 const REPOSITORY = 'shipline/web'
@@ -375,7 +409,7 @@ export async function runPipelineDemo(options: DemoOptions = {}): Promise<DemoRe
     const standInsUsed = [
       ...new Set([...ecs.standIns, ...('jobs' in eks ? eks.standIns : [])])
     ].sort()
-    return { ecs, eks, standIns: standInsUsed, verdict: verdict(ecs) }
+    return { ecs, eks, standIns: standInsUsed, verdict: verdict(ecs), calls: awsCalls(stack) }
   } finally {
     await stack.stop()
     for (const dir of workspaces) rmSync(dir, { recursive: true, force: true })

@@ -54,6 +54,15 @@ async function format(text, file) {
   return prettier.format(text, { ...options, filepath: file })
 }
 
+/** docs/aws-setup.md with each `<!-- iam-policy: <action> -->` block filled from docs/iam/<action>.json. */
+export function withPolicies(page, policyOf) {
+  return page.replace(
+    /(<!-- iam-policy: ([a-z-]+) -->)[\s\S]*?(<!-- \/iam-policy -->)/g,
+    (_match, begin, action, end) =>
+      `${begin}\n\n\`\`\`json\n${policyOf(action).trim()}\n\`\`\`\n\n${end}`
+  )
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2)
   const check = args.includes('--check')
@@ -81,6 +90,27 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     } else {
       writeFileSync(file, next)
       console.log(`docs/actions/${name}.md: updated`)
+    }
+  }
+  const setup = join(root, 'docs/aws-setup.md')
+  if (existsSync(setup)) {
+    const page = readFileSync(setup, 'utf8')
+    const next = await format(
+      withPolicies(page, (action) =>
+        readFileSync(join(root, 'docs/iam', `${action}.json`), 'utf8')
+      ),
+      setup
+    )
+    if (next !== page) {
+      if (check) {
+        stale++
+        console.error(
+          'docs/aws-setup.md: the IAM policies differ from docs/iam/*.json; run npm run docs'
+        )
+      } else {
+        writeFileSync(setup, next)
+        console.log('docs/aws-setup.md: updated')
+      }
     }
   }
   if (check) console.log(`action docs: ${names.length} action(s), ${stale} stale page(s)`)

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it, jest } from '@jest/globals'
 import { runPipelineDemo, type DemoResult } from '../../examples/pipeline-demo.js'
+import { uncovered } from '../helpers/iam-coverage.js'
 import type { JobResult, WorkflowResult } from '../../examples/workflow-runner.js'
 
 jest.setTimeout(240_000)
@@ -64,6 +65,14 @@ describe('pipeline.yml through the workflow runner (ECS target)', () => {
     ])
     expect(log.join('\n')).toContain('environment "production": approved')
     // The EKS run is either real or skipped with a reason.
+    // Every AWS operation each action called is allowed by that action's least-privilege policy (docs/iam/).
+    expect(new Set(result.calls.map((c) => c.action))).toEqual(
+      new Set(['build-tag-push', 'scan-gate', 'deploy-ecs'])
+    )
+    expect(result.calls.map((c) => c.iamAction)).toEqual(
+      expect.arrayContaining(['ecr:PutImage', 'ecr:DescribeImageScanFindings', 'ecs:UpdateService'])
+    )
+    expect(uncovered(result.calls)).toEqual([])
     const eks = 'skipped' in result.eks ? result.eks.skipped : result.eks.conclusion
     expect(eks).toMatch(/^success$|deploy-eks-manifest|Kubernetes/)
   })
@@ -82,6 +91,8 @@ describe('pipeline.yml through the workflow runner (ECS target)', () => {
     expect(gates).toEqual([])
     expect(ecs.outputs['task-definition-arn']).toBe('')
     expect(result.verdict).toContain('scan gate blocked')
+    expect(result.calls.filter((c) => c.action === 'deploy-ecs')).toEqual([])
+    expect(uncovered(result.calls)).toEqual([])
   })
 
   it('reports a crashing revision rolled back by the circuit breaker as a failed deploy', async () => {
@@ -95,5 +106,7 @@ describe('pipeline.yml through the workflow runner (ECS target)', () => {
       /ROLLED_BACK: ECS (rolled|is rolling) the deployment back/
     )
     expect(result.verdict).toContain('ROLLED_BACK')
+    expect(result.calls.map((c) => c.iamAction)).toContain('ecs:DescribeServiceDeployments')
+    expect(uncovered(result.calls)).toEqual([])
   })
 })
