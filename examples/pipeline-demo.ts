@@ -434,7 +434,11 @@ export async function runPipelineDemo(options: DemoOptions = {}): Promise<DemoRe
               say(`       ${key.padEnd(20)} ${step.outputs[key]}`)
           for (const warning of step.warnings) say(`       ⚠ ${warning}`)
           for (const error of step.errors) say(`       ✗ ${error.split('\n')[0]}`)
-          if (step.outputs['image-uri']) builtImages.push(step.outputs['image-uri'])
+          // Every tag build-tag-push left in the local engine, removed (untagged) at the end.
+          const repositoryUri = step.outputs['repository-uri']
+          if (repositoryUri && step.outputs['tags'])
+            for (const tag of JSON.parse(step.outputs['tags']) as string[])
+              builtImages.push(`${repositoryUri}:${tag}`)
         }
       })
       if (options.summaries !== false) {
@@ -469,7 +473,7 @@ export async function runPipelineDemo(options: DemoOptions = {}): Promise<DemoRe
     for (const dir of workspaces) rmSync(dir, { recursive: true, force: true })
     for (const image of new Set(builtImages)) {
       try {
-        execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' })
+        execFileSync('docker', ['rmi', image], { stdio: 'ignore' })
       } catch {
         // best effort: the image may already be gone
       }

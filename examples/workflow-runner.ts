@@ -15,7 +15,7 @@
  * from jobs to the workflow's `on.workflow_call.outputs`.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions'
@@ -394,6 +394,8 @@ export interface RunWorkflowOptions {
   onStep?: (job: string, step: StepResult) => void
   stepTimeoutMs?: number
   node?: string
+  /** Keep each job's temp dir (RUNNER_TEMP, file commands) after the run; default: removed. */
+  keepTemp?: boolean
 }
 
 const BASE_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'TZ', 'DOCKER_HOST', 'TMPDIR', 'DOCKER_CONFIG']
@@ -523,6 +525,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const log = options.log ?? (() => undefined)
   const inputs = resolveInputs(plan, options.inputs)
   const standInsUsed = new Set<string>()
+  const jobDirs: string[] = []
   const jobResults = new Map<string, JobResult>()
   const results: JobResult[] = []
   const byId = new Map(plan.jobs.map((j) => [j.id, j]))
@@ -543,6 +546,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       needs[need] = { result: r.result, outputs: r.outputs }
     }
     const dir = mkdtempSync(join(tmpdir(), `shipline-wf-${jobId}-`))
+    jobDirs.push(dir)
     const state: JobState = {
       id: jobId,
       dir,
@@ -729,6 +733,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     log(`${failed ? '✗' : '✓'}  job ${jobName}: ${result.result}`)
   }
 
+  if (!options.keepTemp) for (const dir of jobDirs) rmSync(dir, { recursive: true, force: true })
   const jobsContext: Record<string, Value> = {}
   for (const r of results) jobsContext[r.id] = { result: r.result, outputs: r.outputs }
   const outputs: Record<string, string> = {}
