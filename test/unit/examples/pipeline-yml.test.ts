@@ -4,14 +4,15 @@
  * needs), the input checks of the test job, and the workflow outputs. The real bundles run in
  * test/e2e/pipeline-workflow.test.ts.
  */
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
 import {
   cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
+  readdirSync,
+  rmSync,
   writeFileSync
 } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,9 +25,15 @@ import {
   type WorkflowResult
 } from '../../../examples/workflow-runner.js'
 
+const created: string[] = []
+afterAll(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true })
+})
+
 /** A bundle that records its INPUT_* variables and answers with fixed outputs per action. */
 const FAKE_MAIN = `
 import { appendFileSync } from 'node:fs'
+
 const name = process.argv[1].split('/').at(-2)
 // The post step (build-tag-push has one) runs the same file again, with the state the main step saved.
 if (process.env.STATE_ran) process.exit(0)
@@ -70,7 +77,9 @@ async function pipeline(
   env: Record<string, string> = {}
 ): Promise<{ result: WorkflowResult; calls: Call[] }> {
   const workspace = mkdtempSync(join(tmpdir(), 'shipline-pipeline-yml-'))
-  const callsFile = join(workspace, '..', `${workspace.split('/').at(-1)}.calls`)
+  created.push(workspace)
+  const callsFile = `${workspace}.calls`
+  created.push(callsFile)
   writeFileSync(callsFile, '')
   const result = await runWorkflow({
     plan: await loadWorkflow(join(REPO_ROOT, '.github/workflows/pipeline.yml')),

@@ -3,8 +3,8 @@
  * outputs between steps, jobs and the workflow, the environment gate, stand-ins, and the runner protocol of local
  * JavaScript actions (INPUT_* with action.yml defaults, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, post).
  */
-import { describe, expect, it } from '@jest/globals'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -16,6 +16,11 @@ import {
   truthy,
   type RunWorkflowOptions
 } from '../../../examples/workflow-runner.js'
+
+const created: string[] = []
+afterAll(() => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true })
+})
 
 describe('evaluate (GitHub expressions)', () => {
   const contexts = {
@@ -112,6 +117,7 @@ describe('resolveInputs', () => {
 /** A workspace with a local JavaScript action and a reusable workflow that uses it. */
 function fixture(workflow: string): { workspace: string; file: string } {
   const workspace = mkdtempSync(join(tmpdir(), 'shipline-wf-test-'))
+  created.push(workspace)
   const action = join(workspace, 'tools/greet')
   mkdirSync(action, { recursive: true })
   writeFileSync(
