@@ -132,3 +132,54 @@ export async function until<T>(
   }
   throw new Error('condition not reached')
 }
+
+/** A raw HTTPS request to the simulated API server, verifying its certificate against the cluster CA. */
+export async function kubeFetch(
+  cluster: SeededCluster,
+  token: string | undefined,
+  path: string,
+  options: { method?: string; body?: unknown; contentType?: string } = {}
+): Promise<{ status: number; body: any; text: string }> {
+  const { request } = await import('node:https')
+  const { request: httpRequest } = await import('node:http')
+  const url = new URL(path, cluster.endpoint)
+  const payload =
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body)
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? request : httpRequest)(
+      url,
+      {
+        method: options.method ?? 'GET',
+        ca: cluster.caData ? Buffer.from(cluster.caData, 'base64').toString('utf8') : undefined,
+        headers: {
+          accept: 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(payload !== undefined
+            ? { 'content-type': options.contentType ?? 'application/json' }
+            : {})
+        }
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          let body: unknown
+          try {
+            body = JSON.parse(text)
+          } catch {
+            body = undefined
+          }
+          resolve({ status: res.statusCode ?? 0, body, text })
+        })
+      }
+    )
+    req.on('error', reject)
+    if (payload !== undefined) req.write(payload)
+    req.end()
+  })
+}
