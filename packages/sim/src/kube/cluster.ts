@@ -1059,6 +1059,7 @@ export class KubeCluster {
       'transfer-encoding': 'chunked',
       'cache-control': 'no-cache, private'
     })
+    res.flushHeaders()
     const write = (type: string, object: Obj): void => {
       if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`)
     }
