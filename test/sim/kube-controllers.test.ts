@@ -53,7 +53,7 @@ function deployment(
       },
       ...spec
     }
-  } as V1Deployment
+  }
 }
 
 async function apply(obj: KubernetesObject): Promise<KubernetesObject> {
@@ -156,7 +156,7 @@ describe('Deployment rollouts', () => {
     const rss = (await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: 'app=web' }))
       .items
     const byRev = Object.fromEntries(
-      rss.map((r) => [r.metadata?.annotations?.['deployment.kubernetes.io/revision'], r])
+      rss.map((r) => [r.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? '', r])
     )
     expect(byRev['1']?.spec?.replicas).toBe(0)
     expect(byRev['2']?.spec?.replicas).toBe(3)
@@ -347,7 +347,7 @@ describe('StatefulSets, DaemonSets, Jobs', () => {
     })
     expect(s.status?.currentRevision).not.toBe(s.status?.updateRevision)
     const images = Object.fromEntries(
-      (await podsOf('db')).map((p) => [p.metadata?.name, p.spec?.containers[0]?.image])
+      (await podsOf('db')).map((p) => [p.metadata?.name ?? '', p.spec?.containers[0]?.image])
     )
     expect(images).toEqual({ 'db-0': 'web:1', 'db-1': 'web:1', 'db-2': 'web:2' })
   })

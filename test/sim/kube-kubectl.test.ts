@@ -120,7 +120,10 @@ maybe('kubectl against the simulator', () => {
     expect(status.code).toBe(0)
     expect(status.stdout).toContain('deployment "web" successfully rolled out')
     const got = await kubectl('get', 'deployment', 'web', '-o', 'json')
-    expect(JSON.parse(got.stdout).status).toMatchObject({ readyReplicas: 2, updatedReplicas: 2 })
+    expect((JSON.parse(got.stdout) as { status: unknown }).status).toMatchObject({
+      readyReplicas: 2,
+      updatedReplicas: 2
+    })
 
     writeFileSync(join(dir, 'm2.yaml'), manifest('web:2'))
     const conflict = await kubectl(
