@@ -289,6 +289,44 @@ describe('Deployment rollouts', () => {
     }
   })
 
+  it('a missing ConfigMap: CreateContainerConfigError until it exists, then the pod starts', async () => {
+    const d = deployment('configured', 'web:1', { replicas: 1 })
+    d.spec!.template.spec!.containers[0]!.env = [
+      { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'mode' } } }
+    ]
+    await apply(d)
+    const waiting = await until(
+      stack,
+      async () => {
+        const [p] = await podsOf('configured')
+        const w = p?.status?.containerStatuses?.[0]?.state?.waiting
+        return w?.reason === 'CreateContainerConfigError' ? w : undefined
+      },
+      500
+    )
+    expect(waiting.message).toBe('configmap "app-config" not found')
+    const [p] = await podsOf('configured')
+    const evs = (
+      await core.listNamespacedEvent({
+        namespace: NS,
+        fieldSelector: `involvedObject.name=${p?.metadata?.name},reason=Failed`
+      })
+    ).items
+    expect(evs.map((e) => e.message)).toContain('Error: configmap "app-config" not found')
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'app-config' }, data: { mode: 'prod' } }
+    })
+    await until(
+      stack,
+      async () => {
+        const x = await apps.readNamespacedDeployment({ name: 'configured', namespace: NS })
+        return x.status?.availableReplicas === 1
+      },
+      500
+    )
+  })
+
   it('a paused Deployment does not roll out and reports DeploymentPaused', async () => {
     await apply(deployment('held', 'web:1', { replicas: 1 }))
     await until(

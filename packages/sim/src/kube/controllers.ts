@@ -89,6 +89,8 @@ function backoff(k: number): number {
 export class Controllers {
   private images = new Map<string, ImageInfo | 'pending'>()
   private createdMs = new Map<string, number>()
+  /** when a container's ConfigMap/Secret references first resolved (CreateContainerConfigError before) */
+  private configOkAt = new Map<string, number>()
   private events = new Map<string, { name: string; namespace: string; count: number }>()
   private revisions = new Map<string, Obj>()
   /** admin overrides: HPA desired replicas by namespace/name */
@@ -453,9 +455,32 @@ export class Controllers {
         fieldPath,
         component: 'kubelet'
       })
+      const configError = this.configError(pod, c)
+      const okKey = `${uid}/${name}`
+      if (configError) {
+        this.configOkAt.set(okKey, -1)
+        st.state = { waiting: { reason: 'CreateContainerConfigError', message: configError } }
+        allReady = false
+        allStarted = false
+        succeededAll = false
+        events.push({
+          key: `ConfigError|${name}|${configError}`,
+          at: tPull,
+          type: 'Warning',
+          reason: 'Failed',
+          message: `Error: ${configError}`,
+          count: 1,
+          fieldPath,
+          component: 'kubelet'
+        })
+        continue
+      }
+      // a container that waited for its ConfigMap/Secret starts when the reference first resolved
+      if (this.configOkAt.get(okKey) === -1) this.configOkAt.set(okKey, Math.max(tPull, now))
+      const tStart = Math.max(tPull, this.configOkAt.get(okKey) ?? tPull)
       events.push({
         key: `Created|${name}`,
-        at: tPull,
+        at: tStart,
         type: 'Normal',
         reason: 'Created',
         message: `Created container: ${name}`,
@@ -465,7 +490,7 @@ export class Controllers {
       })
       events.push({
         key: `Started|${name}`,
-        at: tPull,
+        at: tStart,
         type: 'Normal',
         reason: 'Started',
         message: `Started container ${name}`,
@@ -490,8 +515,8 @@ export class Controllers {
           }
         })
         if (restart === 'Never' || (exitCode === 0 && restart === 'OnFailure')) {
-          if (now < tPull + runMs) {
-            st.state = { running: { startedAt: this.iso(tPull) } }
+          if (now < tStart + runMs) {
+            st.state = { running: { startedAt: this.iso(tStart) } }
             st.started = true
             st.containerID = cid
             anyRunning = true
@@ -499,14 +524,14 @@ export class Controllers {
             succeededAll = false
             continue
           }
-          st.state = term(tPull, tPull + runMs)
+          st.state = term(tStart, tStart + runMs)
           st.containerID = cid
           allReady = false
           if (exitCode !== 0) failedAny = true
           continue
         }
         // restart loop: run k starts s_k, ends s_k + runMs; s_{k+1} = end + backoff(k)
-        let s = tPull
+        let s = tStart
         let k = 0
         while (s + runMs + backoff(k) <= now) {
           s += runMs + backoff(k)
@@ -532,7 +557,7 @@ export class Controllers {
           st.lastState = term(s, s + runMs)
           events.push({
             key: `BackOff|${name}`,
-            at: tPull + runMs,
+            at: tStart + runMs,
             type: 'Warning',
             reason: 'BackOff',
             message: `Back-off restarting failed container ${name} in pod ${podRef}`,
@@ -543,7 +568,7 @@ export class Controllers {
         }
         continue
       }
-      st.state = { running: { startedAt: this.iso(tPull) } }
+      st.state = { running: { startedAt: this.iso(tStart) } }
       st.started = true
       st.containerID = cid
       anyRunning = true
@@ -553,10 +578,10 @@ export class Controllers {
       if (behaviour === 'slow-start') delay += 30000
       if (behaviour === 'not-ready') {
         allReady = false
-        if (now >= tPull + delay)
+        if (now >= tStart + delay)
           events.push({
             key: `Unhealthy|${name}`,
-            at: tPull + delay,
+            at: tStart + delay,
             type: 'Warning',
             reason: 'Unhealthy',
             message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
@@ -566,9 +591,9 @@ export class Controllers {
           })
         continue
       }
-      if (now >= tPull + delay) {
+      if (now >= tStart + delay) {
         st.ready = true
-        readyAt = Math.max(readyAt, tPull + delay)
+        readyAt = Math.max(readyAt, tStart + delay)
       } else allReady = false
     }
     if (containers.length === 0) allReady = false
@@ -641,6 +666,52 @@ export class Controllers {
       readyAt: allReady ? readyAt : undefined,
       phase
     }
+  }
+
+  /** The kubelet's CreateContainerConfigError message for missing ConfigMap/Secret references. */
+  private configError(pod: Obj, c: Obj): string | undefined {
+    const ns = nsOf(pod) ?? 'default'
+    const cmT = this.t('', 'configmaps')
+    const secT = this.t('', 'secrets')
+    const lookup = (
+      kind: 'ConfigMap' | 'Secret',
+      ref: unknown,
+      key?: string
+    ): string | undefined => {
+      if (!isObj(ref) || ref.optional === true) return undefined
+      const name = str(ref.name)
+      const o = this.c.store.get(kind === 'ConfigMap' ? cmT : secT, ns, name)
+      if (!o) return `${kind.toLowerCase()} "${name}" not found`
+      if (key !== undefined) {
+        const data = {
+          ...((o.data as Obj | undefined) ?? {}),
+          ...((o.binaryData as Obj | undefined) ?? {})
+        }
+        if (!(key in data)) return `couldn't find key ${key} in ${kind} ${ns}/${name}`
+      }
+      return undefined
+    }
+    for (const e of ((c.env as Obj[] | undefined) ?? []).filter(isObj)) {
+      const vf = e.valueFrom
+      if (!isObj(vf)) continue
+      const err =
+        lookup(
+          'ConfigMap',
+          vf.configMapKeyRef,
+          isObj(vf.configMapKeyRef) ? str(vf.configMapKeyRef.key) : undefined
+        ) ??
+        lookup(
+          'Secret',
+          vf.secretKeyRef,
+          isObj(vf.secretKeyRef) ? str(vf.secretKeyRef.key) : undefined
+        )
+      if (err) return err
+    }
+    for (const e of ((c.envFrom as Obj[] | undefined) ?? []).filter(isObj)) {
+      const err = lookup('ConfigMap', e.configMapRef) ?? lookup('Secret', e.secretRef)
+      if (err) return err
+    }
+    return undefined
   }
 
   private kubelet(): void {
