@@ -326,6 +326,18 @@ describe('server-side apply', () => {
     expect(at(live.body, 'metadata.annotations')).toEqual({ 'shipline.dev/sha': 'abc' })
     const changed = (await apply(deployment('web', 'nginx:1.28'), 'shipline')) as V1Deployment
     expect(changed.metadata?.generation).toBe(2)
+    // re-applying the same configuration is a no-op: same resourceVersion
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'same', namespace: 'default' },
+      data: { time: '1' }
+    }
+    const first = await apply(cm, 'shipline')
+    const again = await apply(cm, 'shipline')
+    expect(again.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion)
+    const next = await apply({ ...cm, data: { time: '2' } } as KubernetesObject, 'shipline')
+    expect(next.metadata?.resourceVersion).not.toBe(first.metadata?.resourceVersion)
     // fields the manager stops applying are removed
     expect(changed.metadata?.annotations?.['shipline.dev/sha']).toBeUndefined()
   })

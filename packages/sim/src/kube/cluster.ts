@@ -906,7 +906,13 @@ export class KubeCluster {
     rm.resourceVersion = meta(old).resourceVersion
     if (dryRun)
       return { status: 200, body: { ...result, apiVersion: apiVersionOf(t), kind: t.kind } }
-    if (JSON.stringify(result) === JSON.stringify(old)) return { status: 200, body: old }
+    // a write that changes nothing (but managedFields timestamps) is a no-op, as on the API server
+    const sansTimes = (o: Obj): string => {
+      const c = clone(o)
+      for (const e of (meta(c).managedFields as Obj[] | undefined) ?? []) delete e.time
+      return JSON.stringify(c)
+    }
+    if (sansTimes(result) === sansTimes(old)) return { status: 200, body: old }
     const stored = this.store.put(t, result)
     this.afterWrite(t, stored)
     this.reconcile()

@@ -87,7 +87,10 @@ function backoff(k: number): number {
 }
 
 export class Controllers {
-  private images = new Map<string, ImageInfo | 'pending'>()
+  private images = new Map<
+    string,
+    { info: ImageInfo | 'pending'; checkedAt: number; refreshing: boolean }
+  >()
   private createdMs = new Map<string, number>()
   /** when a container's ConfigMap/Secret references first resolved (CreateContainerConfigError before) */
   private configOkAt = new Map<string, number>()
@@ -273,8 +276,11 @@ export class Controllers {
       })
     }
     const cached = this.images.get(image)
-    if (cached === undefined) {
-      this.images.set(image, 'pending')
+    // (re)resolve in the background: first use, and again after a second of real time (a push may follow)
+    if (!cached || (!cached.refreshing && Date.now() - cached.checkedAt > 1000)) {
+      const entry = cached ?? { info: 'pending' as const, checkedAt: Date.now(), refreshing: true }
+      entry.refreshing = true
+      this.images.set(image, entry)
       const reg = this.c.deps.registry
       void (async () => {
         let info: ImageInfo = { exists: false, behaviour: 'healthy', exitCode: 1 }
@@ -292,12 +298,15 @@ export class Controllers {
         } catch {
           /* unresolvable → missing */
         }
-        this.images.set(image, info)
-        this.c.reconcile()
+        const changed = JSON.stringify(entry.info) !== JSON.stringify(info)
+        entry.info = info
+        entry.checkedAt = Date.now()
+        entry.refreshing = false
+        if (changed) this.c.reconcile()
       })()
-      return 'pending'
     }
-    return cached === 'pending' ? 'pending' : override(cached)
+    const info = this.images.get(image)?.info ?? 'pending'
+    return info === 'pending' ? 'pending' : override(info)
   }
 
   /** Forget cached image lookups (after a push or an admin change). */
