@@ -85,16 +85,22 @@ describe('EKS authentication', () => {
     expect(Buffer.from(cluster.caData, 'base64').toString()).toContain('BEGIN CERTIFICATE')
     const res = await kubeFetch(cluster, token, '/api/v1/namespaces/default')
     expect(res.status).toBe(200)
+    // a URL presigned against the simulator's own STS endpoint (AWS_ENDPOINT_URL) is accepted too
+    const local = await eksToken(creds, 'api', { host: new URL(stack.endpoint).host })
+    expect((await kubeFetch(cluster, local, '/api/v1/namespaces/default')).status).toBe(200)
     expect(at(res.body, 'metadata.name')).toBe('default')
   })
 
-  it('401 with a Status body for a missing, malformed, foreign-cluster or unsigned-header token', async () => {
+  it('401 with a Status body for a missing, malformed, foreign-cluster, unsigned-header, forged, too-long or foreign-host token', async () => {
     const cases = [
       undefined,
       'k8s-aws-v1.bm90LWEtdXJs',
       await eksToken(creds, 'other-cluster'),
       await eksToken(creds, 'api', { signHeader: false }),
-      await eksToken({ ...creds, secretAccessKey: 'wrong' }, 'api')
+      await eksToken({ ...creds, secretAccessKey: 'wrong' }, 'api'),
+      await eksToken({ ...creds, sessionToken: 'forged' }, 'api'),
+      await eksToken(creds, 'api', { expiresIn: 3600 }),
+      await eksToken(creds, 'api', { host: 'sts.example.com' })
     ]
     for (const t of cases) {
       const res = await kubeFetch(cluster, t, '/api/v1/namespaces')
