@@ -468,6 +468,47 @@ describe('server-side apply', () => {
     expect(noManager.status).toBe(400)
   })
 
+  it('faults from /_sim/faults apply to Kubernetes verbs (429 with Retry-After, 503)', async () => {
+    await stack.admin.post('faults', {
+      service: 'kube',
+      operation: 'apply',
+      type: 'throttle',
+      count: 1
+    })
+    await stack.admin.post('faults', {
+      service: 'kube',
+      operation: 'get',
+      type: 'error',
+      status: 503,
+      count: 1
+    })
+    const throttled = await kubeFetch(
+      cluster,
+      token,
+      '/apis/apps/v1/namespaces/default/deployments/web?fieldManager=shipline',
+      {
+        method: 'PATCH',
+        contentType: 'application/apply-patch+yaml',
+        body: deployment('web', 'nginx:1.28')
+      }
+    )
+    expect(throttled.status).toBe(429)
+    expect(throttled.body).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      details: { retryAfterSeconds: 1 }
+    })
+    const unavailable = await kubeFetch(
+      cluster,
+      token,
+      '/apis/apps/v1/namespaces/default/deployments/web'
+    )
+    expect(unavailable.status).toBe(503)
+    expect(
+      (await kubeFetch(cluster, token, '/apis/apps/v1/namespaces/default/deployments/web')).status
+    ).toBe(200)
+  })
+
   it('merge and json patches; the request log tells mutating from read requests', async () => {
     const before = stack.requestLog({ service: 'kube' }).length
     const apps = kc.makeApiClient(k8s.AppsV1Api)
