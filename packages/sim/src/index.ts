@@ -12,3 +12,5 @@ export type {
   RestRoute
 } from './core/types.js'
 export { OidcIssuer, GITHUB_ISSUER } from './oidc.js'
+export { KubeSim, KubeCluster, TIMING as KUBE_TIMING, type ImageRule } from './kube/index.js'
+export { mountGitHub, type GitHubSim } from './github.js'

@@ -555,7 +555,7 @@ export class KubeCluster {
         this.ensureNamespace(t, namespace)
         const o = this.store.get(t, namespace, name as string)
         if (!o) throw notFound(t, name as string)
-        return { status: 200, body: subresource === 'scale' ? this.scaleOf(t, o) : o }
+        return { status: 200, body: subresource === 'scale' ? this.scaleOf(o) : o }
       }
       case 'list':
         return { status: 200, body: this.list(t, namespace, q) }
@@ -573,7 +573,7 @@ export class KubeCluster {
           throw notFound(t, name as string)
         }
         let next: Obj
-        const base = subresource === 'scale' ? this.scaleOf(t, old) : old
+        const base = subresource === 'scale' ? this.scaleOf(old) : old
         if (verb === 'update') {
           if (!isObj(body)) throw badRequest('the request body must be an object')
           next = clone(body)
@@ -645,7 +645,7 @@ export class KubeCluster {
     )
   }
 
-  private scaleOf(t: ResourceType, o: Obj): Obj {
+  private scaleOf(o: Obj): Obj {
     const spec = (o.spec ?? {}) as Obj
     const status = (o.status ?? {}) as Obj
     const sel = spec.selector as Obj | undefined
@@ -667,7 +667,6 @@ export class KubeCluster {
           .join(',')
       }
     }
-    void t
   }
 
   private patch(old: Obj, body: unknown, contentType: string): unknown {

@@ -847,7 +847,6 @@ export class Controllers {
         : intOrPercent(ru.maxUnavailable ?? '25%', desired, false)
       if (!recreate && maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1
       if (maxUnavailable > desired) maxUnavailable = desired
-      void maxSurge
       if (!spec.paused) {
         if (!newRS) {
           const name = `${nameOf(d)}-${hash}`

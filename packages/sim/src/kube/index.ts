@@ -7,7 +7,6 @@ import { isObj, type Obj, str } from './fields.js'
 import { KubeCluster, type ImageRule } from './cluster.js'
 import type { ClusterAuthView } from './auth.js'
 import { generateTls, type TlsMaterial } from './tls.js'
-import { apiVersionOf } from './resources.js'
 import { TIMING } from './controllers.js'
 import type { SimServer } from '../core/server.js'
 import type { Clock, RegistryView } from '../core/types.js'
@@ -198,6 +197,5 @@ export class KubeSim {
             str((e.params as Obj).mutating) === str(mutating)
         )
     })
-    void apiVersionOf
   }
 }
