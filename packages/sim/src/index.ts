@@ -17,3 +17,5 @@ export {
   type PublicRegistryOptions,
   type PublicRegistryRequest
 } from './registry/public.js'
+export { KubeSim, KubeCluster, TIMING as KUBE_TIMING, type ImageRule } from './kube/index.js'
+export { mountGitHub, type GitHubSim } from './github.js'
