@@ -156,7 +156,7 @@ export class HttpsKubeApi implements KubeApi {
     if (!cached) {
       const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
       cached = this.call('GET', path, `discovery of ${apiVersion}`).then(
-        (list) => ((list as { resources?: ApiResource[] })?.resources ?? []) as ApiResource[]
+        (list) => (list as { resources?: ApiResource[] })?.resources ?? []
       )
       cached.catch(() => this.discovery.delete(apiVersion))
       this.discovery.set(apiVersion, cached)

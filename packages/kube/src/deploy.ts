@@ -15,6 +15,7 @@ import {
   podProblem,
   REVISION_ANNOTATION,
   rolloutStatus,
+  str,
   WAITED_KINDS
 } from './rollout-status.js'
 
@@ -97,11 +98,10 @@ function matchLabelsSelector(object: KubeObject): string | undefined {
     : []
   for (const e of expressions.map(record)) {
     const values = Array.isArray(e['values']) ? (e['values'] as string[]) : []
-    if (e['operator'] === 'In') parts.push(`${String(e['key'])} in (${values.join(',')})`)
-    else if (e['operator'] === 'NotIn')
-      parts.push(`${String(e['key'])} notin (${values.join(',')})`)
-    else if (e['operator'] === 'Exists') parts.push(String(e['key']))
-    else if (e['operator'] === 'DoesNotExist') parts.push(`!${String(e['key'])}`)
+    if (e['operator'] === 'In') parts.push(`${str(e['key'])} in (${values.join(',')})`)
+    else if (e['operator'] === 'NotIn') parts.push(`${str(e['key'])} notin (${values.join(',')})`)
+    else if (e['operator'] === 'Exists') parts.push(str(e['key']))
+    else if (e['operator'] === 'DoesNotExist') parts.push(`!${str(e['key'])}`)
   }
   return parts.length ? parts.join(',') : undefined
 }
@@ -170,7 +170,7 @@ function annotate(object: KubeObject, annotations: Record<string, string>): void
 async function hpaTargets(api: KubeApi, namespaces: string[]): Promise<Set<string>> {
   const targets = new Set<string>()
   for (const ns of namespaces) {
-    let hpas: KubeObject[] = []
+    let hpas: KubeObject[]
     try {
       hpas = await api.list('autoscaling/v2', 'HorizontalPodAutoscaler', ns)
     } catch {
@@ -206,7 +206,7 @@ async function newPods(api: KubeApi, live: KubeObject): Promise<KubeObject[]> {
   const selector = matchLabelsSelector(live)
   if (!selector && live.kind !== 'Job') return []
   const pods = await api.list('v1', 'Pod', ns, {
-    labelSelector: selector ?? `controller-uid=${String(record(live.metadata)['uid'] ?? '')}`
+    labelSelector: selector ?? `controller-uid=${str(record(live.metadata)['uid'])}`
   })
   if (live.kind === 'Deployment') {
     const revision = record(live.metadata['annotations'])[REVISION_ANNOTATION]
@@ -244,9 +244,7 @@ async function recentEvents(
     const events = await api.list('v1', 'Event', namespace, {
       fieldSelector: `involvedObject.name=${pod}`
     })
-    return events
-      .slice(-5)
-      .map((e) => `${String(e['reason'] ?? '')}: ${String(e['message'] ?? '')}`)
+    return events.slice(-5).map((e) => `${str(e['reason'])}: ${str(e['message'])}`)
   } catch {
     return []
   }
@@ -557,8 +555,8 @@ export async function deployManifests(
         entry.message = `${entry.message}; the rollback to revision ${revision} did not complete: ${back.message}`
     }
   }
-  const target =
-    rolledBack.find((r) => r.t === first.t) ?? (rolledBack[0] as (typeof rolledBack)[number])
+  const target = rolledBack.find((r) => r.t === first.t) ?? rolledBack[0]
+  if (!target) return report
   if (allBack) {
     report.status = 'ROLLED_BACK'
     report.message = `rollout of ${shortId(first.t.object)} failed and was rolled back to revision ${target.revision}: ${cause}`

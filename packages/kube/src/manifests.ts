@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { InputError, readInputFile, resolvePathInput } from '@shipline/action-kit'
+import { InputError, lineColumn, readInputFile, resolvePathInput } from '@shipline/action-kit'
 
 export interface KubeObject {
   apiVersion: string
@@ -154,10 +154,10 @@ export function parseManifestText(input: string, shownAs: string, text: string):
   docs.forEach((doc, index) => {
     const error = doc.errors[0]
     if (error) {
-      const line = error.linePos?.[0]
+      const { line, column } = lineColumn(text, error.pos[0])
       throw new InputError(
         input,
-        `"${shownAs}" document ${index + 1}: invalid YAML${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${error.message.split('\n')[0]}`,
+        `"${shownAs}" document ${index + 1}: invalid YAML at line ${line}, column ${column}: ${error.message.split('\n')[0]}`,
         'Fix the YAML syntax there.'
       )
     }
@@ -217,7 +217,7 @@ function checkObject(input: string, where: string, value: unknown): KubeObject {
   if (ns !== undefined && (typeof ns !== 'string' || !NAMESPACE.test(ns))) {
     throw new InputError(
       input,
-      `${where}: namespace "${String(ns)}" is not a valid namespace name`,
+      `${where}: namespace "${typeof ns === 'string' ? ns : JSON.stringify(ns)}" is not a valid namespace name`,
       'Use a DNS label: lowercase letters, digits and "-" (at most 63).'
     )
   }

@@ -15,6 +15,14 @@ type Obj = Record<string, unknown>
 function rec(value: unknown): Obj {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : {}
 }
+/** A scalar as text ('' for objects and missing values). */
+export function str(value: unknown): string {
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : ''
+}
 function num(value: unknown): number {
   return typeof value === 'number' ? value : 0
 }
@@ -29,7 +37,7 @@ export function deploymentStatus(deployment: unknown): RolloutState {
   const meta = rec(d['metadata'])
   const spec = rec(d['spec'])
   const status = rec(d['status'])
-  const name = String(meta['name'] ?? '')
+  const name = str(meta['name'])
   if (spec['paused'] === true) {
     return {
       done: false,
@@ -78,7 +86,7 @@ export function statefulSetStatus(statefulSet: unknown): RolloutState {
     return {
       done: true,
       error: 'rollout status is only available for RollingUpdate strategy type',
-      message: `updateStrategy ${String(strategy['type'])}`
+      message: `updateStrategy ${str(strategy['type'])}`
     }
   }
   const observed = num(status['observedGeneration'])
@@ -111,12 +119,12 @@ export function statefulSetStatus(statefulSet: unknown): RolloutState {
   if (status['updateRevision'] !== status['currentRevision']) {
     return {
       done: false,
-      message: `waiting for statefulset rolling update to complete ${num(status['updatedReplicas'])} pods at revision ${String(status['updateRevision'])}`
+      message: `waiting for statefulset rolling update to complete ${num(status['updatedReplicas'])} pods at revision ${str(status['updateRevision'])}`
     }
   }
   return {
     done: true,
-    message: `statefulset rolling update complete ${num(status['currentReplicas'])} pods at revision ${String(status['currentRevision'])}`
+    message: `statefulset rolling update complete ${num(status['currentReplicas'])} pods at revision ${str(status['currentRevision'])}`
   }
 }
 
@@ -130,7 +138,7 @@ export function daemonSetStatus(daemonSet: unknown): RolloutState {
     return {
       done: true,
       error: 'rollout status is only available for RollingUpdate strategy type',
-      message: `updateStrategy ${String(strategy['type'])}`
+      message: `updateStrategy ${str(strategy['type'])}`
     }
   }
   if (num(meta['generation']) <= num(status['observedGeneration'])) {
@@ -146,7 +154,7 @@ export function daemonSetStatus(daemonSet: unknown): RolloutState {
     if (available < desired) {
       return { done: false, message: `${available} of ${desired} updated pods are available` }
     }
-    return { done: true, message: `daemon set "${String(meta['name'])}" successfully rolled out` }
+    return { done: true, message: `daemon set "${str(meta['name'])}" successfully rolled out` }
   }
   return { done: false, message: 'Waiting for daemon set spec update to be observed' }
 }
@@ -160,12 +168,12 @@ export function jobStatus(job: unknown): RolloutState {
   if (failed) {
     return {
       done: false,
-      error: `job "${String(rec(j['metadata'])['name'])}" failed: ${String(failed['reason'] ?? '')}${failed['message'] ? ` (${String(failed['message'])})` : ''}`,
+      error: `job "${str(rec(j['metadata'])['name'])}" failed: ${str(failed['reason'])}${failed['message'] ? ` (${str(failed['message'])})` : ''}`,
       message: 'Failed'
     }
   }
   if (conditions.some((c) => c['type'] === 'Complete' && c['status'] === 'True')) {
-    return { done: true, message: `job "${String(rec(j['metadata'])['name'])}" completed` }
+    return { done: true, message: `job "${str(rec(j['metadata'])['name'])}" completed` }
   }
   const spec = rec(j['spec'])
   return {
@@ -214,7 +222,7 @@ export interface PodProblem {
 export function podProblem(pod: unknown): PodProblem | undefined {
   const p = rec(pod)
   const status = rec(p['status'])
-  const name = String(rec(p['metadata'])['name'] ?? '')
+  const name = str(rec(p['metadata'])['name'])
   for (const list of ['initContainerStatuses', 'containerStatuses']) {
     const statuses = Array.isArray(status[list]) ? (status[list] as unknown[]) : []
     for (const cs of statuses.map(rec)) {
@@ -224,7 +232,7 @@ export function podProblem(pod: unknown): PodProblem | undefined {
         const terminated = rec(rec(cs['lastState'])['terminated'])
         return {
           pod: name,
-          container: String(cs['name'] ?? ''),
+          container: str(cs['name']),
           reason,
           message: typeof waiting['message'] === 'string' ? waiting['message'] : '',
           exitCode: optNum(terminated['exitCode'])

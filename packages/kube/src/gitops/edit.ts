@@ -114,7 +114,8 @@ function removePair(ctx: EditContext, pair: Pair, where: string): void {
 }
 
 function pairOf(map: YAMLMap, key: string): Pair | undefined {
-  return map.items.find((p) => isScalar(p.key) && p.key.value === key) as Pair | undefined
+  const items: Pair[] = map.items
+  return items.find((p) => isScalar(p.key) && p.key.value === key)
 }
 
 function scalarOf(map: YAMLMap, key: string): Scalar | undefined {
@@ -179,7 +180,7 @@ function editKustomization(ctx: EditContext, doc: Document): void {
     if (!target) continue
     const spec = findSpec(ctx, manifestImageKey(String(target.value)))
     if (!spec) continue
-    const where = `kustomization images[${String(name?.value ?? '')}]`
+    const where = `kustomization images[${typeof name?.value === 'string' ? name.value : ''}]`
     if (newName) replaceScalar(ctx, newName, repositoryUri(spec.ref), `${where}.newName`)
     setTagAndDigest(ctx, item, spec, 'newTag', where)
   }

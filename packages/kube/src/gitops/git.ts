@@ -137,7 +137,8 @@ export async function gitopsUpdate(
   const env = gitEnv(options.token)
   const dir = mkdtempSync(join(options.tempDir, 'shipline-gitops-'))
   const git = new Git(deps, env, dir)
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)))
+  const sleep = (ms: number): Promise<void> =>
+    deps.sleep ? deps.sleep(ms) : new Promise<void>((r) => setTimeout(r, ms))
   await git.run(
     [
       'clone',

@@ -43,7 +43,8 @@ export function githubPullRequestApi(
     if (!response.ok) {
       let message = text
       try {
-        message = String((JSON.parse(text) as { message?: unknown }).message ?? text)
+        const parsed = (JSON.parse(text) as { message?: unknown }).message
+        if (typeof parsed === 'string') message = parsed
       } catch {
         // not JSON
       }
