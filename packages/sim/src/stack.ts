@@ -16,6 +16,8 @@ import { createEksService } from './services/eks.js'
 import { BackendRegistry } from './registry/backend.js'
 import { RegistryProxy } from './registry/proxy.js'
 import { createEcrService, type EcrService } from './services/ecr.js'
+import { KubeSim } from './kube/index.js'
+import { mountGitHub, type GitHubSim } from './github.js'
 import { createStsService, type StsService } from './services/sts.js'
 
 export interface StackOptions {
@@ -29,6 +31,8 @@ export interface StackOptions {
   region?: string
   /** Port of the AWS endpoint (default: a free one). */
   port?: number
+  /** Kubernetes API simulators over TLS with a generated CA (default true; false = plain HTTP). */
+  kubeTls?: boolean
 }
 
 export interface SimStack {
@@ -54,6 +58,10 @@ export interface SimStack {
   sts: StsService
   registry: RegistryView
   ecr: EcrService
+  /** The Kubernetes API simulators (one per EKS cluster seeded without an endpoint). */
+  kube: KubeSim
+  /** The GitHub REST stand-in (pull requests) at `<endpoint>/api/v3`. */
+  github: GitHubSim
   /** The docker-registry process id (undefined when the registry is off). */
   registryPid?: number
   admin: {
@@ -145,7 +153,10 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
     const ecs = createEcsService({ clock, registry, accountId, region })
     modules.push(ecs)
     modules.push(createCodeDeployService({ clock, registry, accountId, region, ecs }))
-    modules.push(createEksService({ clock, registry, accountId, region }))
+    const kube = new KubeSim({ clock, sim: server, registry, tls: options.kubeTls })
+    cleanups.push(() => kube.stop())
+    modules.push(createEksService({ clock, registry, accountId, region, kube }))
+    const github = mountGitHub(server)
     const resources = { clock, accountId, region }
     modules.push(
       createIamService(resources),
@@ -169,7 +180,9 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
       SHIPLINE_SIM_ROLE_ARN: roleArn,
       SHIPLINE_SIM_REGISTRY: registryHost,
-      SHIPLINE_SIM_ADMIN_URL: `${endpoint}/_sim`
+      SHIPLINE_SIM_ADMIN_URL: `${endpoint}/_sim`,
+      SHIPLINE_SIM_GITHUB_API_URL: github.apiUrl,
+      SHIPLINE_SIM_GITHUB_TOKEN: github.defaultToken
     }
 
     const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -209,6 +222,8 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       sts,
       registry,
       ecr,
+      kube,
+      github,
       registryPid: backend?.pid,
       admin: {
         get: (path) => call('GET', path),

@@ -19,6 +19,14 @@ export interface EksDeps {
   registry?: RegistryView
   accountId: string
   region: string
+  /** Starts the Kubernetes API simulator of a cluster seeded without an endpoint (see ../kube). */
+  kube?: {
+    start(
+      name: string,
+      version: string,
+      auth: () => EksCluster | undefined
+    ): Promise<{ endpoint: string; caData: string }>
+  }
 }
 
 interface AccessPolicy {
@@ -37,7 +45,7 @@ interface AccessEntry {
   policies: AccessPolicy[]
 }
 
-interface EksCluster {
+export interface EksCluster {
   name: string
   arn: string
   endpoint: string
@@ -331,14 +339,30 @@ export function createEksService(deps: EksDeps): EksServiceModule {
 
   const admin: Record<string, AdminHandler> = {
     /** {clusters: [{name, endpoint, certificateAuthority (base64 PEM), status, version, authenticationMode, accessEntries: [{principalArn, kubernetesGroups, username, type, policies: [{policyArn, accessScope}]}]}]} */
-    seed: (body) => {
+    seed: async (body) => {
       const out: string[] = []
+      const details: Json[] = []
       for (const raw of (body.clusters as unknown[] | undefined) ?? []) {
         if (!isObj(raw))
           throw new AwsError('InvalidParameterException', 'clusters must be a list of objects.')
-        out.push(seedCluster(raw).arn)
+        // no endpoint given: serve the cluster's Kubernetes API from the simulator (kubeApi: false opts out)
+        if (raw.endpoint === undefined && raw.kubeApi !== false && deps.kube) {
+          const name = String(raw.name)
+          const started = await deps.kube.start(name, text(raw.version, '1.33'), () =>
+            clusters.get(name)
+          )
+          raw.endpoint = started.endpoint
+          raw.certificateAuthority ??= started.caData
+        }
+        const c = seedCluster(raw)
+        out.push(c.arn)
+        details.push({
+          name: c.name,
+          endpoint: c.endpoint,
+          certificateAuthority: c.certificateAuthority
+        })
       }
-      return { clusters: out }
+      return { clusters: out, details }
     }
   }
 
