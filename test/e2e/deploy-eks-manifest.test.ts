@@ -22,7 +22,16 @@ let stack: SimStack
 const temp = mkdtempSync(join(tmpdir(), 'eks-deploy-e2e-'))
 
 beforeAll(async () => {
-  stack = await startStack({ registry: false, speed: 20 })
+  // Real-time clock (EKS tokens are signed with wall-clock time and checked against the simulator's clock);
+  // the simulated kubelet is made fast instead.
+  stack = await startStack({ registry: false })
+  await stack.admin.post('kube/timing', {
+    pullMs: 150,
+    readyMs: 150,
+    crashRunMs: 150,
+    errImagePullMs: 300,
+    backoffBaseMs: 2000
+  })
   await stack.admin.post('eks/seed', {
     clusters: [
       {
@@ -35,8 +44,9 @@ beforeAll(async () => {
   await stack.admin.post('kube/images', {
     images: [
       { image: `${REG}/shop/web*` },
-      { image: `${REG}/shop/crash*`, behaviour: 'crash', exitCode: 3 },
-      { image: `${REG}/shop/missing*`, exists: false }
+      // later rules take precedence over the prefix rule above
+      { image: `${REG}/shop/web:crash`, behaviour: 'crash', exitCode: 3 },
+      { image: `${REG}/shop/web:missing`, exists: false }
     ]
   })
 })
@@ -67,6 +77,10 @@ spec:
         - name: sidecar
           image: ${REG}/shop/web-sidecar:1
 `
+}
+
+function namespaceYaml(name: string): string {
+  return `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`
 }
 
 function serviceYaml(name: string): string {
@@ -130,7 +144,7 @@ describe('deploy-eks-manifest: apply mode', () => {
     const ns = uniqueName('ok')
     const result = await deploy(
       {
-        'k8s/ns.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`,
+        'k8s/ns.yaml': namespaceYaml(ns),
         'k8s/web.yaml': `${deploymentYaml('web', `${REG}/shop/web:placeholder`)}---\n${serviceYaml('web')}`
       },
       { images: `${REG}/shop/web@${D1}`, namespace: ns }
@@ -161,24 +175,30 @@ describe('deploy-eks-manifest: apply mode', () => {
     expect(live.metadata.managedFields?.map((f) => f.manager)).toContain('shipline')
     expect(result.summary).toContain('deploy-eks-manifest: eks-e2e — SUCCESSFUL')
     expect(result.summary).toMatch(/Deployment\/[\w-]+\/web.*ROLLED_OUT/s)
-    expect(result.log).not.toMatch(/k8s-aws-v1\./)
+    const unmasked = result.log.split('\n').filter((l) => !l.startsWith('::add-mask::'))
+    expect(unmasked.join('\n')).not.toMatch(/k8s-aws-v1\./)
     expect(result.secrets.some((s) => s.startsWith('k8s-aws-v1.'))).toBe(true)
   })
 
   it('fails fast on CrashLoopBackOff, rolls back to the previous revision and reports ROLLED_BACK', async () => {
     const ns = uniqueName('crash')
-    const files = (image: string) => ({ 'k8s/web.yaml': deploymentYaml('web', image) })
+    const files = (image: string) => ({
+      'k8s/ns.yaml': namespaceYaml(ns),
+      'k8s/web.yaml': deploymentYaml('web', image)
+    })
     const first = await deploy(files(`${REG}/shop/web:1`), { namespace: ns })
     expect(first.outputs['status']).toBe('SUCCESSFUL')
     const started = Date.now()
     const result = await deploy(files(`${REG}/shop/web:1`), {
       namespace: ns,
-      images: `${REG}/shop/crash:2`,
+      images: `${REG}/shop/web:crash`,
       'rollout-timeout': '5m'
     })
     expect(Date.now() - started).toBeLessThan(45_000)
     expect(result.exitCode).toBe(1)
-    expect(result.outputs['status']).toBe('ROLLED_BACK')
+    expect({ status: result.outputs['status'], errors: result.errors }).toMatchObject({
+      status: 'ROLLED_BACK'
+    })
     expect(result.errors.join('\n')).toMatch(
       /rollout of deployment\/web failed and was rolled back to revision 1: pod web-[\w-]+ container web: CrashLoopBackOff \(last exit code 3\)/
     )
@@ -189,16 +209,21 @@ describe('deploy-eks-manifest: apply mode', () => {
 
   it('fails fast on an image that cannot be pulled and rolls back', async () => {
     const ns = uniqueName('pull')
-    const files = (image: string) => ({ 'k8s/web.yaml': deploymentYaml('web', image) })
+    const files = (image: string) => ({
+      'k8s/ns.yaml': namespaceYaml(ns),
+      'k8s/web.yaml': deploymentYaml('web', image)
+    })
     expect((await deploy(files(`${REG}/shop/web:1`), { namespace: ns })).outputs['status']).toBe(
       'SUCCESSFUL'
     )
     const result = await deploy(files(`${REG}/shop/web:1`), {
       namespace: ns,
-      images: `${REG}/shop/missing:9`
+      images: `${REG}/shop/web:missing`
     })
     expect(result.exitCode).toBe(1)
-    expect(result.outputs['status']).toBe('ROLLED_BACK')
+    expect({ status: result.outputs['status'], errors: result.errors }).toMatchObject({
+      status: 'ROLLED_BACK'
+    })
     expect(result.errors.join('\n')).toMatch(
       /rolled back to revision 1: .*(ImagePullBackOff|ErrImagePull)/
     )
@@ -242,7 +267,10 @@ describe('deploy-eks-manifest: apply mode', () => {
 
   it('leaves spec.replicas to a HorizontalPodAutoscaler that targets the Deployment', async () => {
     const ns = uniqueName('hpa')
-    const files = { 'k8s/web.yaml': deploymentYaml('web', `${REG}/shop/web:1`, 2) }
+    const files = {
+      'k8s/ns.yaml': namespaceYaml(ns),
+      'k8s/web.yaml': deploymentYaml('web', `${REG}/shop/web:1`, 2)
+    }
     expect((await deploy(files, { namespace: ns })).outputs['status']).toBe('SUCCESSFUL')
     await stack.admin.post('kube/objects', {
       cluster: CLUSTER,

@@ -111,8 +111,8 @@ async function runApply(deps: DeployEksManifestDeps, inputs: ApplyModeInputs): P
   const cluster = await describeCluster(eks, inputs.clusterName)
   const credentials = eks.config.credentials
   let current: EksToken | undefined
-  const token = async (): Promise<string> => {
-    if (!current || Date.now() >= current.renewAt) {
+  const token = async (renew = false): Promise<string> => {
+    if (renew || !current || Date.now() >= current.renewAt) {
       current = await createEksToken({
         clusterName: inputs.clusterName,
         region: session.region,

@@ -43,8 +43,8 @@ export interface KubeConnection {
   server: string
   /** Base64 PEM CA bundle (EKS `certificateAuthority.data`). */
   caData: string
-  /** Returns a valid bearer token, renewing it when due. */
-  token(): Promise<string>
+  /** Returns a valid bearer token, renewing it when due (or now, with `renew`). */
+  token(renew?: boolean): Promise<string>
 }
 
 /** A non-2xx answer of the API server; `body` is its Status object (or text). */
@@ -97,12 +97,24 @@ export class HttpsKubeApi implements KubeApi {
     this.agent.destroy()
   }
 
+  /** One request; a 401 is retried once with a freshly signed token (the old one may have just expired). */
   private async open(
     method: string,
     path: string,
     body?: { text: string; contentType: string }
   ): Promise<IncomingMessage> {
-    const token = await this.connection.token()
+    const first = await this.send(method, path, body, await this.connection.token())
+    if (first.statusCode !== 401) return first
+    first.resume()
+    return this.send(method, path, body, await this.connection.token(true))
+  }
+
+  private send(
+    method: string,
+    path: string,
+    body: { text: string; contentType: string } | undefined,
+    token: string
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         {

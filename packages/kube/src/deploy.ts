@@ -200,6 +200,35 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+interface RevisionedSet {
+  rs: KubeObject
+  revision: number
+}
+
+/** The ReplicaSets a Deployment owns, with their revision numbers, newest first. */
+async function replicaSetsOf(api: KubeApi, live: KubeObject): Promise<RevisionedSet[]> {
+  const selector = matchLabelsSelector(live)
+  const sets = await api.list('apps/v1', 'ReplicaSet', live.metadata.namespace, {
+    labelSelector: selector
+  })
+  const uid = record(live.metadata)['uid']
+  return sets
+    .filter((rs) => {
+      const owners = Array.isArray(rs.metadata['ownerReferences'])
+        ? rs.metadata['ownerReferences']
+        : []
+      return !uid || !owners.length || owners.some((o) => record(o)['uid'] === uid)
+    })
+    .map((rs) => ({ rs, revision: Number(revisionOf(rs) ?? 0) }))
+    .sort((a, b) => b.revision - a.revision)
+}
+
+/** The Deployment's current ReplicaSet: its revision annotation, else the newest revision. */
+function currentReplicaSet(live: KubeObject, sets: RevisionedSet[]): RevisionedSet | undefined {
+  const revision = revisionOf(live)
+  return (revision ? sets.find((s) => String(s.revision) === revision) : undefined) ?? sets[0]
+}
+
 /** The pods of the revision being rolled out (new ReplicaSet / update revision), or all selected pods. */
 async function newPods(api: KubeApi, live: KubeObject): Promise<KubeObject[]> {
   const ns = live.metadata.namespace
@@ -209,19 +238,16 @@ async function newPods(api: KubeApi, live: KubeObject): Promise<KubeObject[]> {
     labelSelector: selector ?? `controller-uid=${str(record(live.metadata)['uid'])}`
   })
   if (live.kind === 'Deployment') {
-    const revision = record(live.metadata['annotations'])[REVISION_ANNOTATION]
-    const sets = await api.list('apps/v1', 'ReplicaSet', ns, { labelSelector: selector })
-    const current = sets.find(
-      (rs) => record(rs.metadata['annotations'])[REVISION_ANNOTATION] === revision
-    )
+    const sets = await replicaSetsOf(api, live)
+    const current = currentReplicaSet(live, sets)
     if (!current) return []
-    const hash = record(current.metadata['labels'])['pod-template-hash']
+    const hash = record(current.rs.metadata['labels'])['pod-template-hash']
     return pods.filter((p) => {
       const owners = Array.isArray(p.metadata['ownerReferences'])
         ? p.metadata['ownerReferences']
         : []
       return (
-        owners.some((o) => record(o)['name'] === current.metadata.name) ||
+        owners.some((o) => record(o)['name'] === current.rs.metadata.name) ||
         (hash !== undefined && record(p.metadata['labels'])['pod-template-hash'] === hash)
       )
     })
@@ -368,23 +394,10 @@ async function previousReplicaSet(
   api: KubeApi,
   live: KubeObject
 ): Promise<{ revision: string; template: Record<string, unknown> } | undefined> {
-  const selector = matchLabelsSelector(live)
-  const sets = await api.list('apps/v1', 'ReplicaSet', live.metadata.namespace, {
-    labelSelector: selector
-  })
-  const uid = record(live.metadata)['uid']
-  const current = Number(revisionOf(live) ?? 0)
-  const candidates = sets
-    .filter((rs) => {
-      const owners = Array.isArray(rs.metadata['ownerReferences'])
-        ? rs.metadata['ownerReferences']
-        : []
-      return !uid || !owners.length || owners.some((o) => record(o)['uid'] === uid)
-    })
-    .map((rs) => ({ rs, revision: Number(revisionOf(rs) ?? 0) }))
-    .filter((c) => c.revision > 0 && c.revision !== current)
-    .sort((a, b) => b.revision - a.revision)
-  const target = candidates[0]
+  const sets = await replicaSetsOf(api, live)
+  const current = currentReplicaSet(live, sets)
+  if (!current) return undefined
+  const target = sets.find((s) => s.revision > 0 && s.revision < current.revision)
   if (!target) return undefined
   const template = JSON.parse(
     JSON.stringify(record(target.rs['spec'])['template'] ?? {})
@@ -395,6 +408,10 @@ async function previousReplicaSet(
   delete meta['creationTimestamp']
   template['metadata'] = { ...meta, labels }
   return { revision: String(target.revision), template }
+}
+
+function templateOf(object: KubeObject | undefined): string {
+  return JSON.stringify(record(object?.['spec'])['template'] ?? null)
 }
 
 /**
@@ -522,7 +539,8 @@ export async function deployManifests(
         t.object.metadata.name
       ))
     if (!live) continue
-    if (t.before && revisionOf(t.before) === revisionOf(live)) continue
+    // only Deployments whose pod template this run changed have something to undo
+    if (!t.before || templateOf(t.before) === templateOf(live)) continue
     const previous = await previousReplicaSet(api, live)
     if (!previous) {
       notes.push(`${shortId(t.object)} has no previous revision to roll back to`)
