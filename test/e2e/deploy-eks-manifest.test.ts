@@ -46,7 +46,8 @@ beforeAll(async () => {
       { image: `${REG}/shop/web*` },
       // later rules take precedence over the prefix rule above
       { image: `${REG}/shop/web:crash`, behaviour: 'crash', exitCode: 3 },
-      { image: `${REG}/shop/web:missing`, exists: false }
+      { image: `${REG}/shop/web:missing`, exists: false },
+      { image: `${REG}/shop/web:never-ready`, behaviour: 'not-ready' }
     ]
   })
 })
@@ -337,6 +338,97 @@ describe('deploy-eks-manifest: apply mode', () => {
     expect(forced.errors).toEqual([])
     expect(forced.outputs['status']).toBe('SUCCESSFUL')
     expect((await getObject('ConfigMap', ns, 'settings', 'v1')).data).toEqual({ mode: 'green' })
+  })
+})
+
+describe('deploy-eks-manifest: other workloads, dry-run and the deadline', () => {
+  it('follows a StatefulSet, a DaemonSet and a Job to completion', async () => {
+    const ns = uniqueName('kinds')
+    const podSpec = `containers: [{name: main, image: ${REG}/shop/web:1}]`
+    const result = await deploy(
+      {
+        'k8s/ns.yaml': namespaceYaml(ns),
+        'k8s/kinds.yaml': `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {${podSpec}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {${podSpec}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers: [{name: wait, image: ${REG}/shop/web:1}]
+      ${podSpec}
+`
+      },
+      { namespace: ns, images: `${REG}/shop/web@${D2}` }
+    )
+    expect(result.errors).toEqual([])
+    expect(result.outputs['status']).toBe('SUCCESSFUL')
+    expect(result.summary).toMatch(/StatefulSet\/[\w-]+\/db.*ROLLED_OUT/s)
+    expect(result.summary).toMatch(/DaemonSet\/[\w-]+\/agent.*ROLLED_OUT/s)
+    expect(result.summary).toMatch(/Job\/[\w-]+\/migrate.*ROLLED_OUT/s)
+    expect(Object.keys(JSON.parse(result.outputs['images'] ?? '{}'))).toEqual([`${REG}/shop/web:1`])
+  })
+
+  it('dry-run: the API server validates, nothing changes', async () => {
+    const ns = uniqueName('dry')
+    const files = {
+      'k8s/ns.yaml': namespaceYaml(ns),
+      'k8s/web.yaml': deploymentYaml('web', `${REG}/shop/web:1`)
+    }
+    expect((await deploy(files, { namespace: ns })).outputs['status']).toBe('SUCCESSFUL')
+    const before = await mutatingKubeRequests()
+    const result = await deploy(files, {
+      namespace: ns,
+      images: `${REG}/shop/web:2`,
+      'dry-run': 'true'
+    })
+    expect(result.errors).toEqual([])
+    expect(result.outputs['status']).toBe('DRY_RUN')
+    expect((await getObject('Deployment', ns, 'web')).spec.template.spec.containers[0]?.image).toBe(
+      `${REG}/shop/web:1`
+    )
+    expect(await mutatingKubeRequests()).toBeGreaterThan(before)
+  })
+
+  it('times out under one deadline and rolls back', async () => {
+    const ns = uniqueName('slow')
+    const files = {
+      'k8s/ns.yaml': namespaceYaml(ns),
+      'k8s/web.yaml': deploymentYaml('web', `${REG}/shop/web:1`)
+    }
+    expect((await deploy(files, { namespace: ns })).outputs['status']).toBe('SUCCESSFUL')
+    const started = Date.now()
+    const result = await deploy(files, {
+      namespace: ns,
+      images: `${REG}/shop/web:never-ready`,
+      'rollout-timeout': '10s'
+    })
+    expect(Date.now() - started).toBeLessThan(40_000)
+    expect(result.exitCode).toBe(1)
+    expect(result.outputs['status']).toBe('ROLLED_BACK')
+    expect(result.errors.join('\n')).toMatch(
+      /rollout of deployment\/web failed and was rolled back to revision 1: timed out waiting for deployment\/web/
+    )
   })
 })
 
