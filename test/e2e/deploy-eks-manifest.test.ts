@@ -203,6 +203,10 @@ describe('deploy-eks-manifest: apply mode', () => {
     expect(result.errors.join('\n')).toMatch(
       /rollout of deployment\/web failed and was rolled back to revision 1: pod web-[\w-]+ container web: CrashLoopBackOff \(last exit code 3\)/
     )
+    expect(result.warnings.join('\n')).toMatch(
+      /deployment\/web: pod web-[\w-]+ container web: CrashLoopBackOff/
+    )
+    expect(result.log).toMatch(/ {2}event BackOff: Back-off restarting failed container web/)
     const live = await getObject('Deployment', ns, 'web')
     expect(live.spec.template.spec.containers[0]?.image).toBe(`${REG}/shop/web:1`)
     expect(result.summary).toContain('ROLLED_BACK')

@@ -500,6 +500,10 @@ export async function deployManifests(
     tracked.map(async (t) => ({ t, out: await waitForWorkload(deps, t.object, deadline) }))
   )
   for (const { t, out } of outcomes) {
+    if (out.outcome !== 'ROLLED_OUT') {
+      deps.warning(`${shortId(t.object)}: ${out.message}`)
+      for (const event of out.events ?? []) deps.info(`  event ${event}`)
+    }
     report.workloads.push({
       id: objectId(t.object),
       short: shortId(t.object),
