@@ -8,6 +8,7 @@ import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
 import {
   ADMIN_POLICY,
   VIEW_POLICY,
+  at,
   assumeRole,
   eksToken,
   kubeConfig,
@@ -48,7 +49,7 @@ function deployment(
       },
       ...extra
     }
-  } as V1Deployment
+  }
 }
 
 beforeAll(async () => {
@@ -84,7 +85,7 @@ describe('EKS authentication', () => {
     expect(Buffer.from(cluster.caData, 'base64').toString()).toContain('BEGIN CERTIFICATE')
     const res = await kubeFetch(cluster, token, '/api/v1/namespaces/default')
     expect(res.status).toBe(200)
-    expect(res.body.metadata.name).toBe('default')
+    expect(at(res.body, 'metadata.name')).toBe('default')
   })
 
   it('401 with a Status body for a missing, malformed, foreign-cluster or unsigned-header token', async () => {
@@ -166,7 +167,7 @@ describe('discovery', () => {
       versions: ['v1']
     })
     const apis = (await kubeFetch(cluster, token, '/apis')).body
-    const groups = apis.groups.map((g: { name: string }) => g.name)
+    const groups = (apis.groups as Array<{ name: string }>).map((g) => g.name)
     expect(groups).toEqual(
       expect.arrayContaining(['apps', 'batch', 'autoscaling', 'apiextensions.k8s.io'])
     )
@@ -321,8 +322,8 @@ describe('server-side apply', () => {
     })) as V1Deployment
     expect(dry.spec?.template.spec?.containers[0]?.image).toBe('nginx:1.28')
     const live = await kubeFetch(cluster, token, '/apis/apps/v1/namespaces/default/deployments/web')
-    expect(live.body.spec.template.spec.containers[0].image).toBe('nginx:1.27')
-    expect(live.body.metadata.annotations).toEqual({ 'shipline.dev/sha': 'abc' })
+    expect(at(live.body, 'spec.template.spec.containers.0.image')).toBe('nginx:1.27')
+    expect(at(live.body, 'metadata.annotations')).toEqual({ 'shipline.dev/sha': 'abc' })
     const changed = (await apply(deployment('web', 'nginx:1.28'), 'shipline')) as V1Deployment
     expect(changed.metadata?.generation).toBe(2)
     // fields the manager stops applying are removed
@@ -352,7 +353,7 @@ describe('server-side apply', () => {
     expect(raw.body.message).toBe(
       'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.template.spec.containers[name="app"].image'
     )
-    expect(raw.body.details.causes).toEqual([
+    expect(at(raw.body, 'details.causes')).toEqual([
       {
         reason: 'FieldManagerConflict',
         message: 'conflict with "kubectl-client-side-apply" using apps/v1',
@@ -391,7 +392,7 @@ describe('server-side apply', () => {
       token,
       '/apis/apps/v1/namespaces/default/deployments/scaled'
     )
-    expect(live.body.spec.replicas).toBe(3)
+    expect(at(live.body, 'spec.replicas')).toBe(3)
     const err = (
       await kubeFetch(
         cluster,
@@ -518,7 +519,7 @@ describe('watch', () => {
       token,
       `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`
     )
-    const first = JSON.parse(res.text.split('\n')[0]!)
+    const first = JSON.parse(res.text.split('\n')[0]!) as unknown
     expect(first).toMatchObject({
       type: 'ERROR',
       object: { kind: 'Status', code: 410, reason: 'Expired' }

@@ -139,7 +139,7 @@ export async function kubeFetch(
   token: string | undefined,
   path: string,
   options: { method?: string; body?: unknown; contentType?: string } = {}
-): Promise<{ status: number; body: any; text: string }> {
+): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
   const { request } = await import('node:https')
   const { request: httpRequest } = await import('node:http')
   const url = new URL(path, cluster.endpoint)
@@ -168,11 +168,11 @@ export async function kubeFetch(
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8')
-          let body: unknown
+          let body: Record<string, unknown>
           try {
-            body = JSON.parse(text)
+            body = JSON.parse(text) as Record<string, unknown>
           } catch {
-            body = undefined
+            body = {}
           }
           resolve({ status: res.statusCode ?? 0, body, text })
         })
@@ -182,4 +182,14 @@ export async function kubeFetch(
     if (payload !== undefined) req.write(payload)
     req.end()
   })
+}
+
+/** The value at a dotted path (`a.b.0.c`) of parsed JSON. */
+export function at(v: unknown, path: string): unknown {
+  let cur = v
+  for (const k of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[k]
+  }
+  return cur
 }

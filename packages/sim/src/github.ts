@@ -299,8 +299,7 @@ export function mountGitHub(server: SimServer): GitHubSim {
             })
           else {
             if (typeof body.title === 'string') p.title = body.title
-            if (typeof body.body === 'string' || body.body === null)
-              p.body = body.body as string | null
+            if (typeof body.body === 'string' || body.body === null) p.body = body.body
             if (typeof body.base === 'string') p.base = body.base
             if (body.state === 'closed' && p.state === 'open') {
               p.state = 'closed'

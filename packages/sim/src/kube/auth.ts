@@ -8,7 +8,7 @@ import { createHash, createHmac } from 'node:crypto'
 import { parse as parseYaml } from 'yaml'
 import type { CredentialStore } from '../core/iam.js'
 import type { Caller } from '../core/types.js'
-import { isObj, type Obj } from './fields.js'
+import { isObj, type Obj, str } from './fields.js'
 
 export interface AccessEntryView {
   principalArn: string
@@ -214,7 +214,7 @@ export function mapUser(args: {
     }
   }
   if (cluster.authenticationMode !== 'API') {
-    const data = isObj(args.awsAuth?.data) ? (args.awsAuth?.data as Obj) : {}
+    const data = isObj(args.awsAuth?.data) ? args.awsAuth?.data : {}
     const parseList = (v: unknown): Obj[] => {
       if (typeof v !== 'string') return []
       try {
@@ -228,7 +228,7 @@ export function mapUser(args: {
     for (const m of parseList(data.mapRoles)) {
       if (m.rolearn === canonical) {
         return {
-          username: expand(String(m.username ?? canonical), caller),
+          username: expand(str(m.username ?? canonical), caller),
           groups: [...((m.groups as string[] | undefined) ?? []), 'system:authenticated'],
           arn: caller.arn,
           principalArn: canonical,
@@ -240,7 +240,7 @@ export function mapUser(args: {
     for (const m of parseList(data.mapUsers)) {
       if (m.userarn === caller.arn) {
         return {
-          username: String(m.username ?? caller.arn),
+          username: str(m.username ?? caller.arn),
           groups: [...((m.groups as string[] | undefined) ?? []), 'system:authenticated'],
           arn: caller.arn,
           principalArn: caller.arn,

@@ -33,7 +33,8 @@ import {
   mergePatch,
   mergeStrategic,
   updateOwnership,
-  type Obj
+  type Obj,
+  str
 } from './fields.js'
 import { apiVersionOf, BUILTIN, groupList, resourceList, type ResourceType } from './resources.js'
 import {
@@ -395,7 +396,7 @@ export class KubeCluster {
       return resourceList(this.types, m[1] as string, m[2] as string)
     m = /^\/apis\/([^/]+)$/.exec(p)
     if (m) {
-      const g = (groupList(this.types).groups as Obj[]).find((x) => x.name === m![1])
+      const g = (groupList(this.types).groups as Obj[]).find((x) => x.name === m[1])
       if (g) return { kind: 'APIGroup', apiVersion: 'v1', ...g }
     }
     return undefined
@@ -717,7 +718,7 @@ export class KubeCluster {
     const m = meta(o)
     if (o.kind !== undefined && o.kind !== t.kind)
       throw badRequest(
-        `the kind of the provided object (${String(o.kind)}) does not match the resource (${t.kind})`
+        `the kind of the provided object (${str(o.kind)}) does not match the resource (${t.kind})`
       )
     if (t.namespaced) {
       if (m.namespace !== undefined && namespace !== undefined && m.namespace !== namespace)
@@ -797,11 +798,10 @@ export class KubeCluster {
         version: String(v.name),
         resource: plural,
         kind: String(names.kind),
-        singular: String(names.singular ?? String(names.kind).toLowerCase()),
+        singular: str(names.singular ?? str(names.kind).toLowerCase()),
         namespaced: spec.scope !== 'Cluster',
         shortNames: names.shortNames as string[] | undefined,
-        subresources:
-          isObj(v.subresources) && isObj((v.subresources as Obj).status) ? ['status'] : []
+        subresources: isObj(v.subresources) && isObj(v.subresources.status) ? ['status'] : []
       })
     }
     const status = (o.status ?? {}) as Obj
@@ -844,11 +844,11 @@ export class KubeCluster {
     const om = meta(old)
     if (next.kind !== undefined && next.kind !== t.kind)
       throw badRequest(
-        `the kind of the provided object (${String(next.kind)}) does not match the resource (${t.kind})`
+        `the kind of the provided object (${str(next.kind)}) does not match the resource (${t.kind})`
       )
     if (m.name !== undefined && m.name !== om.name)
       throw badRequest(
-        `the name of the object (${String(m.name)}) does not match the name on the URL (${String(om.name)})`
+        `the name of the object (${str(m.name)}) does not match the name on the URL (${str(om.name)})`
       )
     if (t.namespaced && m.namespace !== undefined && m.namespace !== om.namespace)
       throw badRequest(
@@ -1059,6 +1059,7 @@ export class KubeCluster {
       'transfer-encoding': 'chunked',
       'cache-control': 'no-cache, private'
     })
+    res.flushHeaders()
     const write = (type: string, object: Obj): void => {
       if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`)
     }
@@ -1190,7 +1191,7 @@ function jsonPatch(doc: Obj, ops: unknown): Obj {
     return v
   }
   for (const op of ops as Obj[]) {
-    const path = ptr(String(op.path ?? ''))
+    const path = ptr(str(op.path ?? ''))
     switch (op.op) {
       case 'add':
         out = set(out, path, clone(op.value), true)
@@ -1213,7 +1214,7 @@ function jsonPatch(doc: Obj, ops: unknown): Obj {
         break
       case 'move':
       case 'copy': {
-        const from = ptr(String(op.from ?? ''))
+        const from = ptr(str(op.from ?? ''))
         const v = op.op === 'move' ? remove(out, from) : clone(get(out, from))
         out = set(out, path, v, true)
         break

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { KubeCluster } from './cluster.js'
-import { clone, isObj, updateOwnership, type Obj } from './fields.js'
+import { clone, isObj, updateOwnership, type Obj, str } from './fields.js'
 import type { ResourceType } from './resources.js'
 import { labelsOf, meta, nameOf, nsOf, selectorMatches } from './store.js'
 
@@ -67,14 +67,14 @@ function hashOf(v: unknown): string {
 
 function intOrPercent(v: unknown, total: number, roundUp: boolean): number {
   if (typeof v === 'number') return v
-  const m = /^(\d+)%$/.exec(String(v ?? '0'))
+  const m = /^(\d+)%$/.exec(str(v ?? '0'))
   if (!m) return Number(v) || 0
   const x = (Number(m[1]) * total) / 100
   return roundUp ? Math.ceil(x) : Math.floor(x)
 }
 
 function ms(iso: unknown): number {
-  const t = Date.parse(String(iso ?? ''))
+  const t = Date.parse(str(iso ?? ''))
   return Number.isFinite(t) ? t : 0
 }
 
@@ -226,7 +226,7 @@ export class Controllers {
         namespace: nsOf(obj),
         name: nameOf(obj),
         uid: meta(obj).uid,
-        apiVersion: String(obj.apiVersion ?? 'v1'),
+        apiVersion: str(obj.apiVersion ?? 'v1'),
         resourceVersion: meta(obj).resourceVersion,
         ...(opts.fieldPath ? { fieldPath: opts.fieldPath } : {})
       },
@@ -247,10 +247,7 @@ export class Controllers {
 
   private imageInfo(image: string, container: Obj): ImageInfo | 'pending' {
     const env = new Map(
-      ((container.env as Obj[] | undefined) ?? []).map((e) => [
-        String(e.name),
-        String(e.value ?? '')
-      ])
+      ((container.env as Obj[] | undefined) ?? []).map((e) => [String(e.name), str(e.value ?? '')])
     )
     const override = (i: ImageInfo): ImageInfo => ({
       ...i,
@@ -326,7 +323,7 @@ export class Controllers {
       this.createdMs.set(uid, t0)
     }
     const spec = (pod.spec ?? {}) as Obj
-    const restart = String(spec.restartPolicy ?? 'Always')
+    const restart = str(spec.restartPolicy ?? 'Always')
     const podRef = `${nameOf(pod)}_${nsOf(pod) ?? ''}(${uid})`
     const events: Ev[] = [
       {
@@ -349,7 +346,7 @@ export class Controllers {
     const containers = ((spec.containers as Obj[] | undefined) ?? []).filter(isObj)
     for (const c of containers) {
       const name = String(c.name)
-      const image = String(c.image ?? '')
+      const image = str(c.image ?? '')
       const fieldPath = `spec.containers{${name}}`
       const st: Obj = {
         name,
@@ -581,12 +578,12 @@ export class Controllers {
         : succeededAll &&
             containers.length > 0 &&
             restart !== 'Always' &&
-            statuses.every((s) => isObj(s.state) && 'terminated' in (s.state as Obj))
+            statuses.every((s) => isObj(s.state) && 'terminated' in s.state)
           ? 'Succeeded'
           : anyRunning && allStarted
             ? 'Running'
             : statuses.length > 0 &&
-                statuses.every((s) => isObj(s.state) && 'terminated' in (s.state as Obj))
+                statuses.every((s) => isObj(s.state) && 'terminated' in s.state)
               ? failedAny
                 ? 'Failed'
                 : 'Succeeded'
@@ -764,7 +761,7 @@ export class Controllers {
       let progressMsg = ''
       const ru = ((spec.strategy as Obj | undefined)?.rollingUpdate ?? {}) as Obj
       const recreate = (spec.strategy as Obj | undefined)?.type === 'Recreate'
-      let maxSurge = recreate ? 0 : intOrPercent(ru.maxSurge ?? '25%', desired, true)
+      const maxSurge = recreate ? 0 : intOrPercent(ru.maxSurge ?? '25%', desired, true)
       let maxUnavailable = recreate
         ? desired
         : intOrPercent(ru.maxUnavailable ?? '25%', desired, false)
@@ -775,10 +772,10 @@ export class Controllers {
         if (!newRS) {
           const name = `${nameOf(d)}-${hash}`
           const tm = clone((template.metadata ?? {}) as Obj)
-          tm.labels = { ...((tm.labels as Obj | undefined) ?? {}), 'pod-template-hash': hash }
+          tm.labels = { ...(tm.labels ?? {}), 'pod-template-hash': hash }
           const sel = clone((spec.selector ?? {}) as Obj)
           sel.matchLabels = {
-            ...((sel.matchLabels as Obj | undefined) ?? {}),
+            ...(sel.matchLabels ?? {}),
             'pod-template-hash': hash
           }
           newRS = this.createChild(
@@ -833,7 +830,7 @@ export class Controllers {
           const upd = clone(rs)
           ;(upd.spec as Obj).replicas = to
           meta(upd).annotations = {
-            ...((meta(upd).annotations as Obj | undefined) ?? {}),
+            ...(meta(upd).annotations ?? {}),
             'deployment.kubernetes.io/desired-replicas': String(desired),
             'deployment.kubernetes.io/max-replicas': String(desired + maxSurge)
           }
@@ -1144,7 +1141,7 @@ export class Controllers {
       const updateRevision = `${nameOf(s)}-${hashOf(template)}`
       this.revisions.set(`${String(meta(s).uid)}/${updateRevision}`, clone(template))
       const status = (s.status ?? {}) as Obj
-      let currentRevision = String(status.currentRevision ?? updateRevision)
+      let currentRevision = str(status.currentRevision ?? updateRevision)
       const us = (spec.updateStrategy ?? {}) as Obj
       const onDelete = us.type === 'OnDelete'
       const partition = Number(((us.rollingUpdate ?? {}) as Obj).partition ?? 0)

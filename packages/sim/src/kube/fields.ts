@@ -28,7 +28,7 @@ const NAME_KEYED = new Set([
 /** The merge key of a list field, or undefined for an atomic list. */
 export function listKeys(field: string, items: unknown[]): string[] | undefined {
   if (items.length === 0 || !items.every(isObj)) return undefined
-  const all = (k: string): boolean => items.every((i) => (i as Obj)[k] !== undefined)
+  const all = (k: string): boolean => items.every((i) => i[k] !== undefined)
   if (field === 'hostAliases') return all('ip') ? ['ip'] : undefined
   if (NAME_KEYED.has(field)) return all('name') ? ['name'] : undefined
   if (field === 'volumeMounts') return all('mountPath') ? ['mountPath'] : undefined
@@ -205,7 +205,7 @@ export function mergeApply(live: unknown, config: unknown, field = ''): unknown 
   if (Array.isArray(config)) {
     const keys = listKeys(field, config)
     if (keys && Array.isArray(live) && (live.length === 0 || listKeys(field, live))) {
-      const out = live.map((x) => clone(x))
+      const out: unknown[] = (live as unknown[]).map((x) => clone(x))
       for (const item of config as Obj[]) {
         const k = keyOf(item, keys)
         const idx = out.findIndex((x) => isObj(x) && keyOf(x, keys) === k)
@@ -338,7 +338,7 @@ export function applyConfig(args: {
   }
   mine.fields = applied
   mine.entry = { ...mine.entry, apiVersion, time: now }
-  const meta = (isObj(merged.metadata) ? merged.metadata : {}) as Obj
+  const meta = isObj(merged.metadata) ? merged.metadata : {}
   merged.metadata = meta
   meta.managedFields = build(list)
   return { object: merged, conflicts: [] }
@@ -385,7 +385,7 @@ export function updateOwnership(args: {
     for (const p of changed) mine.fields.add(p)
     mine.entry = { ...mine.entry, time: now }
   }
-  const meta = (isObj(after.metadata) ? after.metadata : {}) as Obj
+  const meta = isObj(after.metadata) ? after.metadata : {}
   after.metadata = meta
   const built = build(list)
   if (built.length) meta.managedFields = built
@@ -406,4 +406,12 @@ export function conflictMessage(conflicts: Conflict[]): string {
       : `conflicts with ${who}:\n${cs.map((c) => `- ${humanPath(c.path)}`).join('\n')}`
   )
   return head + parts.join('\n')
+}
+
+/** A JSON value as text: strings as is, numbers/booleans rendered, null/undefined → fallback, else JSON. */
+export function str(v: unknown, fallback = ''): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v)
+  if (v === undefined || v === null) return fallback
+  return JSON.stringify(v)
 }

@@ -3,7 +3,7 @@
  * `/_sim/eks/seed` when a cluster is seeded without an `endpoint`), sharing one generated CA, plus the
  * admin API under `/_sim/kube/…`.
  */
-import { isObj, type Obj } from './fields.js'
+import { isObj, type Obj, str } from './fields.js'
 import { KubeCluster, type ImageRule } from './cluster.js'
 import type { ClusterAuthView } from './auth.js'
 import { generateTls, type TlsMaterial } from './tls.js'
@@ -138,15 +138,15 @@ export class KubeSim {
     })
     a('object', (body, q, method) => {
       const c = this.pick(body, q)
-      const apiVersion = String(body.apiVersion ?? q.get('apiVersion') ?? 'v1')
-      const kind = String(body.kind ?? q.get('kind') ?? '')
+      const apiVersion = str(body.apiVersion ?? q.get('apiVersion') ?? 'v1')
+      const kind = str(body.kind ?? q.get('kind') ?? '')
       const t = c.typeOfKind(apiVersion, kind)
       if (!t) throw new AwsError('ValidationException', `unknown kind ${apiVersion} ${kind}`)
       const ns =
         (body.namespace as string | undefined) ??
         q.get('namespace') ??
         (t.namespaced ? 'default' : undefined)
-      const name = String(body.name ?? q.get('name') ?? '')
+      const name = str(body.name ?? q.get('name') ?? '')
       const o = c.store.get(t, ns, name)
       if (!o) throw new AwsError('NotFound', `${kind} ${ns ?? ''}/${name} not found`, 404)
       if (method === 'DELETE') {
@@ -158,8 +158,8 @@ export class KubeSim {
     a('list', (body, q) => {
       const c = this.pick(body, q)
       c.reconcile()
-      const apiVersion = String(body.apiVersion ?? q.get('apiVersion') ?? 'v1')
-      const kind = String(body.kind ?? q.get('kind') ?? '')
+      const apiVersion = str(body.apiVersion ?? q.get('apiVersion') ?? 'v1')
+      const kind = str(body.kind ?? q.get('kind') ?? '')
       const t = c.typeOfKind(apiVersion, kind)
       if (!t) throw new AwsError('ValidationException', `unknown kind ${apiVersion} ${kind}`)
       return c.store.list(
@@ -169,7 +169,7 @@ export class KubeSim {
     })
     a('hpa-scale', (body, q) => {
       const c = this.pick(body, q)
-      const key = `${String(body.namespace ?? 'default')}/${String(body.name)}`
+      const key = `${str(body.namespace ?? 'default')}/${str(body.name)}`
       if (typeof body.replicas === 'number') c.controllers.hpaDesired.set(key, body.replicas)
       else c.controllers.hpaDesired.delete(key)
       c.reconcile()
@@ -195,7 +195,7 @@ export class KubeSim {
           (e) =>
             mutating === undefined ||
             mutating === null ||
-            String((e.params as Obj).mutating) === String(mutating)
+            str((e.params as Obj).mutating) === str(mutating)
         )
     })
     void apiVersionOf

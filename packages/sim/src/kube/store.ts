@@ -1,7 +1,7 @@
 /** The object store of one simulated cluster: resourceVersions, watch history, selectors. */
 import { randomUUID } from 'node:crypto'
 import { apiVersionOf, type ResourceType } from './resources.js'
-import { clone, isObj, type Obj } from './fields.js'
+import { clone, isObj, type Obj, str } from './fields.js'
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED'
@@ -26,7 +26,7 @@ export function meta(o: Obj): Obj {
 }
 
 export function nameOf(o: Obj): string {
-  return String(meta(o).name ?? '')
+  return str(meta(o).name ?? '')
 }
 
 export function nsOf(o: Obj): string | undefined {
@@ -193,8 +193,8 @@ export function parseFieldSelector(s: string | null): (o: Obj) => boolean {
   return (o) =>
     reqs.every((r) => {
       const v = getPath(o, r.path)
-      const str = v === undefined || v === null ? '' : String(v)
-      return r.neg ? str !== r.value : str === r.value
+      const text = str(v)
+      return r.neg ? text !== r.value : text === r.value
     })
 }
 

@@ -1,7 +1,7 @@
 /** Defaulting and the validation the API server applies to the modelled kinds (a documented subset). */
 import { randomBytes } from 'node:crypto'
 import { invalid, type Cause } from './errors.js'
-import { isObj, type Obj } from './fields.js'
+import { isObj, type Obj, str } from './fields.js'
 import type { ResourceType } from './resources.js'
 import { meta, nameOf } from './store.js'
 
@@ -14,12 +14,11 @@ function podSpecOf(t: ResourceType, o: Obj): Obj | undefined {
   if (t.kind === 'Pod') return spec
   if (t.kind === 'CronJob') {
     const jt = spec.jobTemplate as Obj | undefined
-    const tpl =
-      isObj(jt) && isObj(jt.spec) ? ((jt.spec as Obj).template as Obj | undefined) : undefined
-    return isObj(tpl) && isObj(tpl.spec) ? (tpl.spec as Obj) : undefined
+    const tpl = isObj(jt) && isObj(jt.spec) ? (jt.spec.template as Obj | undefined) : undefined
+    return isObj(tpl) && isObj(tpl.spec) ? tpl.spec : undefined
   }
   const tpl = spec.template as Obj | undefined
-  return isObj(tpl) && isObj(tpl.spec) ? (tpl.spec as Obj) : undefined
+  return isObj(tpl) && isObj(tpl.spec) ? tpl.spec : undefined
 }
 
 function defaultPodSpec(ps: Obj, restart: string): void {
@@ -46,7 +45,7 @@ const pct = (v: unknown, d: string): unknown => v ?? d
 
 /** Fills the defaults the API server sets on create/update. */
 export function applyDefaults(t: ResourceType, o: Obj): void {
-  const spec = (isObj(o.spec) ? o.spec : undefined) as Obj | undefined
+  const spec = isObj(o.spec) ? o.spec : undefined
   switch (t.kind) {
     case 'Deployment':
       if (!spec) return
@@ -58,7 +57,7 @@ export function applyDefaults(t: ResourceType, o: Obj): void {
         const st = spec.strategy as Obj
         st.type ??= 'RollingUpdate'
         if (st.type === 'RollingUpdate') {
-          const ru = (isObj(st.rollingUpdate) ? st.rollingUpdate : {}) as Obj
+          const ru = isObj(st.rollingUpdate) ? st.rollingUpdate : {}
           ru.maxSurge = pct(ru.maxSurge, '25%')
           ru.maxUnavailable = pct(ru.maxUnavailable, '25%')
           st.rollingUpdate = ru
@@ -78,7 +77,7 @@ export function applyDefaults(t: ResourceType, o: Obj): void {
         const us = spec.updateStrategy as Obj
         us.type ??= 'RollingUpdate'
         if (us.type === 'RollingUpdate') {
-          const ru = (isObj(us.rollingUpdate) ? us.rollingUpdate : {}) as Obj
+          const ru = isObj(us.rollingUpdate) ? us.rollingUpdate : {}
           ru.partition ??= 0
           us.rollingUpdate = ru
         }
@@ -92,7 +91,7 @@ export function applyDefaults(t: ResourceType, o: Obj): void {
         const us = spec.updateStrategy as Obj
         us.type ??= 'RollingUpdate'
         if (us.type === 'RollingUpdate') {
-          const ru = (isObj(us.rollingUpdate) ? us.rollingUpdate : {}) as Obj
+          const ru = isObj(us.rollingUpdate) ? us.rollingUpdate : {}
           ru.maxUnavailable ??= 1
           ru.maxSurge ??= 0
           us.rollingUpdate = ru
@@ -109,13 +108,13 @@ export function applyDefaults(t: ResourceType, o: Obj): void {
       {
         const tpl = spec.template as Obj | undefined
         if (isObj(tpl)) {
-          const tm = (isObj(tpl.metadata) ? tpl.metadata : {}) as Obj
+          const tm = isObj(tpl.metadata) ? tpl.metadata : {}
           tpl.metadata = tm
           const uid = meta(o).uid
           if (!spec.selector && typeof uid === 'string' && spec.manualSelector !== true) {
             spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } }
             tm.labels = {
-              ...((tm.labels as Obj | undefined) ?? {}),
+              ...(tm.labels ?? {}),
               'batch.kubernetes.io/controller-uid': uid,
               'controller-uid': uid,
               'batch.kubernetes.io/job-name': nameOf(o),
@@ -154,14 +153,14 @@ export function applyDefaults(t: ResourceType, o: Obj): void {
       o.spec = { finalizers: ['kubernetes'], ...(spec ?? {}) }
       o.status = { phase: 'Active' }
       meta(o).labels = {
-        ...((meta(o).labels as Obj | undefined) ?? {}),
+        ...(meta(o).labels ?? {}),
         'kubernetes.io/metadata.name': nameOf(o)
       }
       break
     case 'Secret':
       o.type ??= 'Opaque'
       if (isObj(o.stringData)) {
-        const data = (isObj(o.data) ? o.data : {}) as Obj
+        const data = isObj(o.data) ? o.data : {}
         for (const [k, v] of Object.entries(o.stringData))
           data[k] = Buffer.from(String(v)).toString('base64')
         o.data = data
@@ -224,13 +223,15 @@ export function validate(t: ResourceType, o: Obj, old: Obj | undefined): void {
       field: 'metadata.name',
       message: `Invalid value: "${name}": a lowercase RFC 1123 ${t.kind === 'Namespace' ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`
     })
-  const spec = (isObj(o.spec) ? o.spec : {}) as Obj
+  const spec = isObj(o.spec) ? o.spec : {}
   const withTemplate = ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(t.kind)
   if (withTemplate) {
     const sel = spec.selector
-    const tpl = (isObj(spec.template) ? spec.template : {}) as Obj
-    const tlabels = ((isObj(tpl.metadata) ? (tpl.metadata as Obj).labels : undefined) ??
-      {}) as Record<string, string>
+    const tpl = isObj(spec.template) ? spec.template : {}
+    const tlabels = ((isObj(tpl.metadata) ? tpl.metadata.labels : undefined) ?? {}) as Record<
+      string,
+      string
+    >
     if (!isObj(sel))
       causes.push({
         field: 'spec.selector',
@@ -250,16 +251,12 @@ export function validate(t: ResourceType, o: Obj, old: Obj | undefined): void {
           message: `Invalid value: ${JSON.stringify(tlabels)}: \`selector\` does not match template \`labels\``
         })
     }
-    if (
-      old &&
-      isObj(old.spec) &&
-      JSON.stringify((old.spec as Obj).selector) !== JSON.stringify(sel)
-    )
+    if (old && isObj(old.spec) && JSON.stringify(old.spec.selector) !== JSON.stringify(sel))
       causes.push({
         field: 'spec.selector',
         message: `Invalid value: ${JSON.stringify(sel)}: field is immutable`
       })
-    const ps = isObj(tpl.spec) ? (tpl.spec as Obj) : {}
+    const ps = isObj(tpl.spec) ? tpl.spec : {}
     validateContainers(ps, 'spec.template.spec', causes)
     if (typeof spec.replicas === 'number' && spec.replicas < 0)
       causes.push({
@@ -269,7 +266,7 @@ export function validate(t: ResourceType, o: Obj, old: Obj | undefined): void {
     if (t.kind === 'Deployment' && ps.restartPolicy !== undefined && ps.restartPolicy !== 'Always')
       causes.push({
         field: 'spec.template.spec.restartPolicy',
-        message: `Unsupported value: "${String(ps.restartPolicy)}": supported values: "Always"`,
+        message: `Unsupported value: "${str(ps.restartPolicy)}": supported values: "Always"`,
         reason: 'FieldValueNotSupported'
       })
   }
@@ -294,8 +291,8 @@ export function validate(t: ResourceType, o: Obj, old: Obj | undefined): void {
     }
   }
   if (t.kind === 'Job') {
-    const tpl = (isObj(spec.template) ? spec.template : {}) as Obj
-    const ps = (isObj(tpl.spec) ? tpl.spec : {}) as Obj
+    const tpl = isObj(spec.template) ? spec.template : {}
+    const ps = isObj(tpl.spec) ? tpl.spec : {}
     validateContainers(ps, 'spec.template.spec', causes)
     if (ps.restartPolicy !== 'Never' && ps.restartPolicy !== 'OnFailure')
       causes.push({
@@ -304,7 +301,7 @@ export function validate(t: ResourceType, o: Obj, old: Obj | undefined): void {
         reason: 'FieldValueNotSupported'
       })
     if (old && isObj(old.spec)) {
-      const os = old.spec as Obj
+      const os = old.spec
       if (JSON.stringify(os.template) !== JSON.stringify(spec.template))
         causes.push({
           field: 'spec.template',
@@ -326,7 +323,7 @@ export function validate(t: ResourceType, o: Obj, old: Obj | undefined): void {
       })
   }
   if (t.kind === 'Service' && old && isObj(old.spec)) {
-    const oc = (old.spec as Obj).clusterIP
+    const oc = old.spec.clusterIP
     if (oc !== undefined && spec.clusterIP !== oc && oc !== 'None')
       causes.push({
         field: 'spec.clusterIPs[0]',
