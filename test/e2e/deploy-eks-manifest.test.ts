@@ -390,7 +390,8 @@ spec:
     expect(result.summary).toMatch(/StatefulSet\/[\w-]+\/db.*ROLLED_OUT/s)
     expect(result.summary).toMatch(/DaemonSet\/[\w-]+\/agent.*ROLLED_OUT/s)
     expect(result.summary).toMatch(/Job\/[\w-]+\/migrate.*ROLLED_OUT/s)
-    expect(Object.keys(JSON.parse(result.outputs['images'] ?? '{}'))).toEqual([`${REG}/shop/web:1`])
+    const map = JSON.parse(result.outputs['images'] ?? '{}') as Record<string, string>
+    expect(map).toEqual({ [`${REG}/shop/web:1`]: `${REG}/shop/web@${D2}` })
   })
 
   it('dry-run: the API server validates, nothing changes', async () => {
