@@ -268,6 +268,8 @@ describe('deploy-eks-manifest: apply mode', () => {
     )
     expect(errors).toContain('aws eks associate-access-policy')
     expect(errors).toMatch(/Caller: arn:aws:sts::123456789012:assumed-role\/no-access\//)
+    expect(result.summary).toContain('access denied')
+    expect(result.summary).toContain('aws eks create-access-entry --cluster-name eks-e2e')
   })
 
   it('leaves spec.replicas to a HorizontalPodAutoscaler that targets the Deployment', async () => {
@@ -536,38 +538,52 @@ image:
     expect(git(repo.bare, 'rev-parse', 'main')).toBe(sha)
   })
 
-  it('rebases and retries when the branch moved during the run', async () => {
-    const repo = gitopsRepo()
-    // a git wrapper that lets another writer push to main right before our first push
-    const shim = mkdtempSync(join(temp, 'shim-'))
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
-    const other = join(shim, 'other')
-    git(temp, 'clone', '--quiet', repo.bare, other)
-    writeFileSync(join(other, 'apps/other/README.yaml'), 'untouched: false\n')
-    git(other, 'commit', '--quiet', '-am', 'concurrent change')
-    writeFileSync(
-      join(shim, 'git'),
-      `#!/bin/sh
+  it.each([
+    ['another file', 'apps/other/README.yaml', 'untouched: false\n'],
+    [
+      'the same image line',
+      'apps/web/deployment.yaml',
+      deploymentYaml('web', `${REG}/shop/web:hotfix`)
+    ]
+  ])(
+    'rebases and retries when the branch moved during the run (%s changed)',
+    async (_what, changedFile, changedText) => {
+      const repo = gitopsRepo()
+      // a git wrapper that lets another writer push to main right before our first push
+      const shim = mkdtempSync(join(temp, 'shim-'))
+      const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+      const other = join(shim, 'other')
+      git(temp, 'clone', '--quiet', repo.bare, other)
+      writeFileSync(join(other, changedFile), changedText)
+      git(other, 'commit', '--quiet', '-am', 'concurrent change')
+      writeFileSync(
+        join(shim, 'git'),
+        `#!/bin/sh
 case " $* " in
   *" push "*) if [ ! -e "${shim}/done" ]; then touch "${shim}/done"; (cd "${other}" && "${realGit}" push --quiet origin HEAD:main); fi ;;
 esac
 exec "${realGit}" "$@"
 `
-    )
-    chmodSync(join(shim, 'git'), 0o755)
-    const result = await gitops(
-      { 'gitops-repository': repo.url, images: `${REG}/shop/web@${D2}` },
-      { PATH: `${shim}:${process.env['PATH'] ?? ''}` }
-    )
-    expect(result.errors).toEqual([])
-    expect(result.outputs['status']).toBe('COMMITTED')
-    expect(result.warnings.join('\n')).toMatch(/moved while we committed; rebasing and retrying/)
-    expect(git(repo.bare, 'log', '--format=%s', 'main').split('\n').slice(0, 2)[1]).toBe(
-      'concurrent change'
-    )
-    expect(show(repo.bare, 'main', 'apps/other/README.yaml')).toBe('untouched: false')
-    expect(show(repo.bare, 'main', 'apps/web/deployment.yaml')).toContain(`${REG}/shop/web@${D2}`)
-  })
+      )
+      chmodSync(join(shim, 'git'), 0o755)
+      const result = await gitops(
+        { 'gitops-repository': repo.url, images: `${REG}/shop/web@${D2}` },
+        { PATH: `${shim}:${process.env['PATH'] ?? ''}` }
+      )
+      expect(result.errors).toEqual([])
+      expect(result.outputs['status']).toBe('COMMITTED')
+      expect(result.warnings.join('\n')).toMatch(/moved while we committed; rebasing and retrying/)
+      expect(git(repo.bare, 'log', '--format=%s', 'main').split('\n').slice(0, 2)[1]).toBe(
+        'concurrent change'
+      )
+      expect(show(repo.bare, 'main', 'apps/other/README.yaml')).toBe(
+        changedFile === 'apps/other/README.yaml' ? 'untouched: false' : 'untouched: true'
+      )
+      const deployed = show(repo.bare, 'main', 'apps/web/deployment.yaml')
+      expect(deployed).toContain(`${REG}/shop/web@${D2}`)
+      expect(deployed).not.toContain('hotfix')
+    }
+  )
 
   it('opens one pull request and updates it on the next run instead of opening another', async () => {
     const repo = gitopsRepo()

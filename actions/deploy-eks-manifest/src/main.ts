@@ -42,7 +42,7 @@ import {
   getInputs,
   type GitopsModeInputs
 } from './inputs.js'
-import { writeApplySummary, writeGitopsSummary } from './summary.js'
+import { writeApplySummary, writeAuthSummary, writeGitopsSummary } from './summary.js'
 
 export interface DeployEksManifestDeps {
   getInputs(): DeployEksManifestInputs
@@ -159,6 +159,7 @@ async function runApply(deps: DeployEksManifestDeps, inputs: ApplyModeInputs): P
       serverMessage: message
     })
     for (const line of d.lines) core.error(line)
+    await writeAuthSummary(inputs.clusterName, d.lines, d.hint)
     return new ActionError(d.message, d.hint)
   }
 

@@ -92,3 +92,19 @@ export async function writeGitopsSummary(
       : []
   })
 }
+
+/** The access diagnosis of a 401/403 from the cluster (no token or secret in it). */
+export async function writeAuthSummary(
+  cluster: string,
+  lines: string[],
+  hint: string
+): Promise<void> {
+  await writeSummary({
+    title: `deploy-eks-manifest: ${cluster} — access denied`,
+    rows: lines.map((line) => {
+      const at = line.indexOf(': ')
+      return [escapeHtml(line.slice(0, at)), escapeHtml(line.slice(at + 2))] as [string, string]
+    }),
+    markdown: `**Fix:** ${escapeHtml(hint)}`
+  })
+}
