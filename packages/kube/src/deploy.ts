@@ -261,16 +261,29 @@ async function newPods(api: KubeApi, live: KubeObject): Promise<KubeObject[]> {
   return pods
 }
 
+function eventTime(event: KubeObject): number {
+  for (const key of ['lastTimestamp', 'eventTime', 'firstTimestamp']) {
+    const value = event[key]
+    if (typeof value === 'string' && value) return Date.parse(value) || 0
+  }
+  return Date.parse(str(record(event.metadata)['creationTimestamp'])) || 0
+}
+
+/** The pod's latest events, oldest first, its Warnings always included (at most 6 lines). */
 async function recentEvents(
   api: KubeApi,
   namespace: string | undefined,
   pod: string
 ): Promise<string[]> {
   try {
-    const events = await api.list('v1', 'Event', namespace, {
-      fieldSelector: `involvedObject.name=${pod}`
-    })
-    return events.slice(-5).map((e) => `${str(e['reason'])}: ${str(e['message'])}`)
+    const events = (
+      await api.list('v1', 'Event', namespace, { fieldSelector: `involvedObject.name=${pod}` })
+    ).sort((a, b) => eventTime(a) - eventTime(b))
+    const warnings = events.filter((e) => e['type'] === 'Warning').slice(-3)
+    const others = events.filter((e) => e['type'] !== 'Warning').slice(-(6 - warnings.length))
+    return [...others, ...warnings]
+      .sort((a, b) => eventTime(a) - eventTime(b))
+      .map((e) => `${str(e['reason'])}: ${str(e['message'])}`)
   } catch {
     return []
   }
