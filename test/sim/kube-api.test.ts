@@ -85,16 +85,22 @@ describe('EKS authentication', () => {
     expect(Buffer.from(cluster.caData, 'base64').toString()).toContain('BEGIN CERTIFICATE')
     const res = await kubeFetch(cluster, token, '/api/v1/namespaces/default')
     expect(res.status).toBe(200)
+    // a URL presigned against the simulator's own STS endpoint (AWS_ENDPOINT_URL) is accepted too
+    const local = await eksToken(creds, 'api', { host: new URL(stack.endpoint).host })
+    expect((await kubeFetch(cluster, local, '/api/v1/namespaces/default')).status).toBe(200)
     expect(at(res.body, 'metadata.name')).toBe('default')
   })
 
-  it('401 with a Status body for a missing, malformed, foreign-cluster or unsigned-header token', async () => {
+  it('401 with a Status body for a missing, malformed, foreign-cluster, unsigned-header, forged, too-long or foreign-host token', async () => {
     const cases = [
       undefined,
       'k8s-aws-v1.bm90LWEtdXJs',
       await eksToken(creds, 'other-cluster'),
       await eksToken(creds, 'api', { signHeader: false }),
-      await eksToken({ ...creds, secretAccessKey: 'wrong' }, 'api')
+      await eksToken({ ...creds, secretAccessKey: 'wrong' }, 'api'),
+      await eksToken({ ...creds, sessionToken: 'forged' }, 'api'),
+      await eksToken(creds, 'api', { expiresIn: 3600 }),
+      await eksToken(creds, 'api', { host: 'sts.example.com' })
     ]
     for (const t of cases) {
       const res = await kubeFetch(cluster, t, '/api/v1/namespaces')
@@ -326,6 +332,18 @@ describe('server-side apply', () => {
     expect(at(live.body, 'metadata.annotations')).toEqual({ 'shipline.dev/sha': 'abc' })
     const changed = (await apply(deployment('web', 'nginx:1.28'), 'shipline')) as V1Deployment
     expect(changed.metadata?.generation).toBe(2)
+    // re-applying the same configuration is a no-op: same resourceVersion
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'same', namespace: 'default' },
+      data: { time: '1' }
+    }
+    const first = await apply(cm, 'shipline')
+    const again = await apply(cm, 'shipline')
+    expect(again.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion)
+    const next = await apply({ ...cm, data: { time: '2' } } as KubernetesObject, 'shipline')
+    expect(next.metadata?.resourceVersion).not.toBe(first.metadata?.resourceVersion)
     // fields the manager stops applying are removed
     expect(changed.metadata?.annotations?.['shipline.dev/sha']).toBeUndefined()
   })
@@ -448,6 +466,47 @@ describe('server-side apply', () => {
       }
     )
     expect(noManager.status).toBe(400)
+  })
+
+  it('faults from /_sim/faults apply to Kubernetes verbs (429 with Retry-After, 503)', async () => {
+    await stack.admin.post('faults', {
+      service: 'kube',
+      operation: 'apply',
+      type: 'throttle',
+      count: 1
+    })
+    await stack.admin.post('faults', {
+      service: 'kube',
+      operation: 'get',
+      type: 'error',
+      status: 503,
+      count: 1
+    })
+    const throttled = await kubeFetch(
+      cluster,
+      token,
+      '/apis/apps/v1/namespaces/default/deployments/web?fieldManager=shipline',
+      {
+        method: 'PATCH',
+        contentType: 'application/apply-patch+yaml',
+        body: deployment('web', 'nginx:1.28')
+      }
+    )
+    expect(throttled.status).toBe(429)
+    expect(throttled.body).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      details: { retryAfterSeconds: 1 }
+    })
+    const unavailable = await kubeFetch(
+      cluster,
+      token,
+      '/apis/apps/v1/namespaces/default/deployments/web'
+    )
+    expect(unavailable.status).toBe(503)
+    expect(
+      (await kubeFetch(cluster, token, '/apis/apps/v1/namespaces/default/deployments/web')).status
+    ).toBe(200)
   })
 
   it('merge and json patches; the request log tells mutating from read requests', async () => {

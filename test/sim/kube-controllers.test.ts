@@ -289,6 +289,96 @@ describe('Deployment rollouts', () => {
     }
   })
 
+  it('rolling back a crash-looping rollout to the previous template revives its ReplicaSet and drains the bad one', async () => {
+    await apply(deployment('rb', 'web:1', { replicas: 2 }))
+    await until(
+      stack,
+      async () =>
+        (await apps.readNamespacedDeployment({ name: 'rb', namespace: NS })).status
+          ?.availableReplicas === 2
+    )
+    await apply(deployment('rb', 'crash:1', { replicas: 2 }))
+    await until(
+      stack,
+      async () => {
+        const pods = await podsOf('rb')
+        return pods.some(
+          (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff'
+        )
+      },
+      500
+    )
+    const mid = await apps.readNamespacedDeployment({ name: 'rb', namespace: NS })
+    expect(mid.status?.availableReplicas).toBeGreaterThanOrEqual(1) // maxUnavailable 25% of 2 → 0 → old pods keep serving
+    await apply(deployment('rb', 'web:1', { replicas: 2 }))
+    const done = await until(
+      stack,
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'rb', namespace: NS })
+        return d.status?.observedGeneration === 3 &&
+          d.status.updatedReplicas === 2 &&
+          d.status.availableReplicas === 2 &&
+          d.status.replicas === 2
+          ? d
+          : undefined
+      },
+      500
+    )
+    expect(cond(done, 'Progressing')?.reason).toBe('NewReplicaSetAvailable')
+    const pods = await podsOf('rb')
+    expect(pods.map((p) => p.spec?.containers[0]?.image)).toEqual(['web:1', 'web:1'])
+    const rss = (await apps.listNamespacedReplicaSet({ namespace: NS, labelSelector: 'app=rb' }))
+      .items
+    const revs = Object.fromEntries(
+      rss.map((r) => [
+        r.spec?.template?.spec?.containers[0]?.image ?? '',
+        r.metadata?.annotations?.['deployment.kubernetes.io/revision']
+      ])
+    )
+    expect(revs).toEqual({ 'web:1': '3', 'crash:1': '2' })
+    expect(
+      rss.find((r) => r.spec?.template?.spec?.containers[0]?.image === 'crash:1')?.spec?.replicas
+    ).toBe(0)
+  })
+
+  it('a missing ConfigMap: CreateContainerConfigError until it exists, then the pod starts', async () => {
+    const d = deployment('configured', 'web:1', { replicas: 1 })
+    d.spec!.template.spec!.containers[0]!.env = [
+      { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'mode' } } }
+    ]
+    await apply(d)
+    const waiting = await until(
+      stack,
+      async () => {
+        const [p] = await podsOf('configured')
+        const w = p?.status?.containerStatuses?.[0]?.state?.waiting
+        return w?.reason === 'CreateContainerConfigError' ? w : undefined
+      },
+      500
+    )
+    expect(waiting.message).toBe('configmap "app-config" not found')
+    const [p] = await podsOf('configured')
+    const evs = (
+      await core.listNamespacedEvent({
+        namespace: NS,
+        fieldSelector: `involvedObject.name=${p?.metadata?.name},reason=Failed`
+      })
+    ).items
+    expect(evs.map((e) => e.message)).toContain('Error: configmap "app-config" not found')
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'app-config' }, data: { mode: 'prod' } }
+    })
+    await until(
+      stack,
+      async () => {
+        const x = await apps.readNamespacedDeployment({ name: 'configured', namespace: NS })
+        return x.status?.availableReplicas === 1
+      },
+      500
+    )
+  })
+
   it('a paused Deployment does not roll out and reports DeploymentPaused', async () => {
     await apply(deployment('held', 'web:1', { replicas: 1 }))
     await until(

@@ -206,6 +206,7 @@ export class KubeCluster {
   }
 
   private sendError(res: ServerResponse, err: KubeError): void {
+    if (err.code === 429) res.setHeader('retry-after', '1')
     this.send(res, err.code, err.toStatus())
   }
 
@@ -256,6 +257,23 @@ export class KubeCluster {
             ...(g ? { group: g } : {}),
             kind: target.t.resource
           }
+        )
+      }
+      // fault injection through the common /_sim/faults rules (service "kube", operation = verb)
+      const fault = await this.deps.sim.applyFaults('kube', verb, 'registry')
+      if (fault) {
+        const throttled = fault.status === 429 || fault.code === 'TOOMANYREQUESTS'
+        throw new KubeError(
+          fault.status,
+          throttled
+            ? 'TooManyRequests'
+            : fault.status === 503
+              ? 'ServiceUnavailable'
+              : fault.status >= 500
+                ? 'InternalError'
+                : fault.code,
+          throttled ? 'Too many requests, please try again later.' : fault.message,
+          throttled ? { retryAfterSeconds: 1 } : undefined
         )
       }
       if (verb === 'watch') {
@@ -906,7 +924,13 @@ export class KubeCluster {
     rm.resourceVersion = meta(old).resourceVersion
     if (dryRun)
       return { status: 200, body: { ...result, apiVersion: apiVersionOf(t), kind: t.kind } }
-    if (JSON.stringify(result) === JSON.stringify(old)) return { status: 200, body: old }
+    // a write that changes nothing (but managedFields timestamps) is a no-op, as on the API server
+    const sansTimes = (o: Obj): string => {
+      const c = clone(o)
+      for (const e of (meta(c).managedFields as Obj[] | undefined) ?? []) delete e.time
+      return JSON.stringify(c)
+    }
+    if (sansTimes(result) === sansTimes(old)) return { status: 200, body: old }
     const stored = this.store.put(t, result)
     this.afterWrite(t, stored)
     this.reconcile()

@@ -87,8 +87,13 @@ function backoff(k: number): number {
 }
 
 export class Controllers {
-  private images = new Map<string, ImageInfo | 'pending'>()
+  private images = new Map<
+    string,
+    { info: ImageInfo | 'pending'; checkedAt: number; refreshing: boolean }
+  >()
   private createdMs = new Map<string, number>()
+  /** when a container's ConfigMap/Secret references first resolved (CreateContainerConfigError before) */
+  private configOkAt = new Map<string, number>()
   private events = new Map<string, { name: string; namespace: string; count: number }>()
   private revisions = new Map<string, Obj>()
   /** admin overrides: HPA desired replicas by namespace/name */
@@ -271,8 +276,11 @@ export class Controllers {
       })
     }
     const cached = this.images.get(image)
-    if (cached === undefined) {
-      this.images.set(image, 'pending')
+    // (re)resolve in the background: first use, and again after a second of real time (a push may follow)
+    if (!cached || (!cached.refreshing && Date.now() - cached.checkedAt > 1000)) {
+      const entry = cached ?? { info: 'pending' as const, checkedAt: Date.now(), refreshing: true }
+      entry.refreshing = true
+      this.images.set(image, entry)
       const reg = this.c.deps.registry
       void (async () => {
         let info: ImageInfo = { exists: false, behaviour: 'healthy', exitCode: 1 }
@@ -290,12 +298,15 @@ export class Controllers {
         } catch {
           /* unresolvable → missing */
         }
-        this.images.set(image, info)
-        this.c.reconcile()
+        const changed = JSON.stringify(entry.info) !== JSON.stringify(info)
+        entry.info = info
+        entry.checkedAt = Date.now()
+        entry.refreshing = false
+        if (changed) this.c.reconcile()
       })()
-      return 'pending'
     }
-    return cached === 'pending' ? 'pending' : override(cached)
+    const info = this.images.get(image)?.info ?? 'pending'
+    return info === 'pending' ? 'pending' : override(info)
   }
 
   /** Forget cached image lookups (after a push or an admin change). */
@@ -453,9 +464,32 @@ export class Controllers {
         fieldPath,
         component: 'kubelet'
       })
+      const configError = this.configError(pod, c)
+      const okKey = `${uid}/${name}`
+      if (configError) {
+        this.configOkAt.set(okKey, -1)
+        st.state = { waiting: { reason: 'CreateContainerConfigError', message: configError } }
+        allReady = false
+        allStarted = false
+        succeededAll = false
+        events.push({
+          key: `ConfigError|${name}|${configError}`,
+          at: tPull,
+          type: 'Warning',
+          reason: 'Failed',
+          message: `Error: ${configError}`,
+          count: 1,
+          fieldPath,
+          component: 'kubelet'
+        })
+        continue
+      }
+      // a container that waited for its ConfigMap/Secret starts when the reference first resolved
+      if (this.configOkAt.get(okKey) === -1) this.configOkAt.set(okKey, Math.max(tPull, now))
+      const tStart = Math.max(tPull, this.configOkAt.get(okKey) ?? tPull)
       events.push({
         key: `Created|${name}`,
-        at: tPull,
+        at: tStart,
         type: 'Normal',
         reason: 'Created',
         message: `Created container: ${name}`,
@@ -465,7 +499,7 @@ export class Controllers {
       })
       events.push({
         key: `Started|${name}`,
-        at: tPull,
+        at: tStart,
         type: 'Normal',
         reason: 'Started',
         message: `Started container ${name}`,
@@ -490,8 +524,8 @@ export class Controllers {
           }
         })
         if (restart === 'Never' || (exitCode === 0 && restart === 'OnFailure')) {
-          if (now < tPull + runMs) {
-            st.state = { running: { startedAt: this.iso(tPull) } }
+          if (now < tStart + runMs) {
+            st.state = { running: { startedAt: this.iso(tStart) } }
             st.started = true
             st.containerID = cid
             anyRunning = true
@@ -499,14 +533,14 @@ export class Controllers {
             succeededAll = false
             continue
           }
-          st.state = term(tPull, tPull + runMs)
+          st.state = term(tStart, tStart + runMs)
           st.containerID = cid
           allReady = false
           if (exitCode !== 0) failedAny = true
           continue
         }
         // restart loop: run k starts s_k, ends s_k + runMs; s_{k+1} = end + backoff(k)
-        let s = tPull
+        let s = tStart
         let k = 0
         while (s + runMs + backoff(k) <= now) {
           s += runMs + backoff(k)
@@ -532,7 +566,7 @@ export class Controllers {
           st.lastState = term(s, s + runMs)
           events.push({
             key: `BackOff|${name}`,
-            at: tPull + runMs,
+            at: tStart + runMs,
             type: 'Warning',
             reason: 'BackOff',
             message: `Back-off restarting failed container ${name} in pod ${podRef}`,
@@ -543,7 +577,7 @@ export class Controllers {
         }
         continue
       }
-      st.state = { running: { startedAt: this.iso(tPull) } }
+      st.state = { running: { startedAt: this.iso(tStart) } }
       st.started = true
       st.containerID = cid
       anyRunning = true
@@ -553,10 +587,10 @@ export class Controllers {
       if (behaviour === 'slow-start') delay += 30000
       if (behaviour === 'not-ready') {
         allReady = false
-        if (now >= tPull + delay)
+        if (now >= tStart + delay)
           events.push({
             key: `Unhealthy|${name}`,
-            at: tPull + delay,
+            at: tStart + delay,
             type: 'Warning',
             reason: 'Unhealthy',
             message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
@@ -566,9 +600,9 @@ export class Controllers {
           })
         continue
       }
-      if (now >= tPull + delay) {
+      if (now >= tStart + delay) {
         st.ready = true
-        readyAt = Math.max(readyAt, tPull + delay)
+        readyAt = Math.max(readyAt, tStart + delay)
       } else allReady = false
     }
     if (containers.length === 0) allReady = false
@@ -641,6 +675,52 @@ export class Controllers {
       readyAt: allReady ? readyAt : undefined,
       phase
     }
+  }
+
+  /** The kubelet's CreateContainerConfigError message for missing ConfigMap/Secret references. */
+  private configError(pod: Obj, c: Obj): string | undefined {
+    const ns = nsOf(pod) ?? 'default'
+    const cmT = this.t('', 'configmaps')
+    const secT = this.t('', 'secrets')
+    const lookup = (
+      kind: 'ConfigMap' | 'Secret',
+      ref: unknown,
+      key?: string
+    ): string | undefined => {
+      if (!isObj(ref) || ref.optional === true) return undefined
+      const name = str(ref.name)
+      const o = this.c.store.get(kind === 'ConfigMap' ? cmT : secT, ns, name)
+      if (!o) return `${kind.toLowerCase()} "${name}" not found`
+      if (key !== undefined) {
+        const data = {
+          ...((o.data as Obj | undefined) ?? {}),
+          ...((o.binaryData as Obj | undefined) ?? {})
+        }
+        if (!(key in data)) return `couldn't find key ${key} in ${kind} ${ns}/${name}`
+      }
+      return undefined
+    }
+    for (const e of ((c.env as Obj[] | undefined) ?? []).filter(isObj)) {
+      const vf = e.valueFrom
+      if (!isObj(vf)) continue
+      const err =
+        lookup(
+          'ConfigMap',
+          vf.configMapKeyRef,
+          isObj(vf.configMapKeyRef) ? str(vf.configMapKeyRef.key) : undefined
+        ) ??
+        lookup(
+          'Secret',
+          vf.secretKeyRef,
+          isObj(vf.secretKeyRef) ? str(vf.secretKeyRef.key) : undefined
+        )
+      if (err) return err
+    }
+    for (const e of ((c.envFrom as Obj[] | undefined) ?? []).filter(isObj)) {
+      const err = lookup('ConfigMap', e.configMapRef) ?? lookup('Secret', e.secretRef)
+      if (err) return err
+    }
+    return undefined
   }
 
   private kubelet(): void {
