@@ -167,7 +167,11 @@ function annotate(object: KubeObject, annotations: Record<string, string>): void
 }
 
 /** HPA targets ("Kind/namespace/name") in the namespaces given. */
-async function hpaTargets(api: KubeApi, namespaces: string[]): Promise<Set<string>> {
+async function hpaTargets(
+  api: KubeApi,
+  namespaces: string[],
+  warning: (message: string) => void
+): Promise<Set<string>> {
   const targets = new Set<string>()
   for (const ns of namespaces) {
     let hpas: KubeObject[]
@@ -176,7 +180,10 @@ async function hpaTargets(api: KubeApi, namespaces: string[]): Promise<Set<strin
     } catch {
       try {
         hpas = await api.list('autoscaling/v1', 'HorizontalPodAutoscaler', ns)
-      } catch {
+      } catch (error) {
+        warning(
+          `could not list HorizontalPodAutoscalers in namespace ${ns} (${kubeErrorInfo(error).message}): spec.replicas is sent as the manifests say`
+        )
         continue
       }
     }
@@ -449,12 +456,14 @@ export async function deployManifests(
         namespaces.add(object.metadata.namespace ?? options.namespace)
       }
     }
-    const targets = await hpaTargets(api, [...namespaces]).catch(async (error: unknown) => {
-      const info = kubeErrorInfo(error)
-      if (info.code === 401 || info.code === 403)
-        throw await deps.onAuthError(info.code, info.message)
-      return new Set<string>()
-    })
+    const targets = await hpaTargets(api, [...namespaces], (m) => deps.warning(m)).catch(
+      async (error: unknown) => {
+        const info = kubeErrorInfo(error)
+        if (info.code === 401 || info.code === 403)
+          throw await deps.onAuthError(info.code, info.message)
+        return new Set<string>()
+      }
+    )
     for (const { object } of ordered) {
       const key = `${object.kind}/${object.metadata.namespace ?? options.namespace}/${object.metadata.name}`
       const spec = record(object['spec'])
