@@ -563,6 +563,143 @@ const deployEcs = rows(
   ]
 )
 
+const WEB_YAML = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: ${ECR}/web:1}]
+`
+const GITOPS = {
+  'cluster-name': '',
+  manifests: '',
+  mode: 'gitops',
+  'gitops-repository': 'acme/gitops',
+  images: `${ECR}/web@${DIGEST}`
+}
+
+const eks = rows(
+  'deploy-eks-manifest',
+  { 'cluster-name': 'prod', manifests: 'web.yaml', images: `${ECR}/web@${DIGEST}` },
+  [
+    {
+      label: 'no cluster-name',
+      inputs: { 'cluster-name': '' },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'cluster-name'
+    },
+    {
+      label: 'cluster ARN instead of a name',
+      inputs: { 'cluster-name': 'arn:aws:eks:us-east-1:123456789012:cluster/prod' },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'cluster-name'
+    },
+    { label: 'no manifests', inputs: { manifests: '' }, names: 'manifests' },
+    {
+      label: 'missing manifest file',
+      inputs: { manifests: 'nope.yaml' },
+      names: 'manifests',
+      mentions: /does not exist/
+    },
+    {
+      label: 'manifest outside the workspace',
+      inputs: { manifests: '/etc/hostname' },
+      names: 'manifests',
+      mentions: /outside the workspace/
+    },
+    {
+      label: 'glob matching nothing',
+      inputs: { manifests: 'k8s/**/*.yaml' },
+      names: 'manifests',
+      mentions: /matched no/
+    },
+    {
+      label: 'manifest without kind',
+      files: { 'web.yaml': 'apiVersion: v1\nmetadata: {name: x}\n' },
+      inputs: {},
+      names: 'manifests',
+      mentions: /has no kind/
+    },
+    {
+      label: 'image without tag or digest',
+      inputs: { images: `${ECR}/web` },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'images'
+    },
+    {
+      label: 'upper-case image',
+      inputs: { images: `${ECR}/Web:1` },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'images'
+    },
+    {
+      label: 'two images for one repository',
+      inputs: { images: `${ECR}/web:1\n${ECR}/web:2` },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'images'
+    },
+    {
+      label: 'image that matches no container',
+      inputs: { images: `${ECR}/api@${DIGEST}` },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'images',
+      mentions: /matched no container/
+    },
+    {
+      label: 'unknown mode',
+      inputs: { mode: 'helm' },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'mode'
+    },
+    {
+      label: 'invalid namespace',
+      inputs: { namespace: 'Prod_NS' },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'namespace'
+    },
+    {
+      label: 'rollout-timeout not a duration',
+      inputs: { 'rollout-timeout': 'soon' },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'rollout-timeout'
+    },
+    {
+      label: 'force-conflicts yes',
+      inputs: { 'force-conflicts': 'yes' },
+      files: { 'web.yaml': WEB_YAML },
+      names: 'force-conflicts'
+    },
+    {
+      label: 'gitops without repository',
+      inputs: { ...GITOPS, 'gitops-repository': '' },
+      names: 'gitops-repository'
+    },
+    {
+      label: 'gitops-path leaving the repository',
+      inputs: { ...GITOPS, 'gitops-path': '../other' },
+      names: 'gitops-path'
+    },
+    {
+      label: 'pull request without a token',
+      inputs: { ...GITOPS, 'gitops-pull-request': 'true' },
+      names: 'gitops-token'
+    },
+    {
+      label: 'helm-values-key not a key path',
+      inputs: { ...GITOPS, 'helm-values-key': 'image..tag' },
+      names: 'helm-values-key'
+    },
+    {
+      label: 'credentials in the GitOps URL',
+      inputs: { ...GITOPS, 'gitops-repository': 'https://user:pw@github.com/acme/gitops.git' },
+      names: 'gitops-repository'
+    }
+  ]
+)
+
 /** A file and a folder outside both GITHUB_WORKSPACE and RUNNER_TEMP that exist on every machine. */
 const OUTSIDE_FILE = '/etc/passwd'
 const OUTSIDE_DIR = '/tmp'
@@ -614,4 +751,11 @@ const pathEscapes = [
   ...escapes('scan-gate', { image: `${ECR}/shop/api@${DIGEST}` }, 'report-file', 'output')
 ]
 
-export const BAD_INPUTS: BadInput[] = [...build, ...scan, ...render, ...pathEscapes, ...deployEcs]
+export const BAD_INPUTS: BadInput[] = [
+  ...build,
+  ...scan,
+  ...render,
+  ...pathEscapes,
+  ...deployEcs,
+  ...eks
+]
