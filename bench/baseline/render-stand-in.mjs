@@ -13,7 +13,10 @@ try {
   const image = core.getInput('image', { required: true })
   const def = JSON.parse(readFileSync(join(process.env.GITHUB_WORKSPACE ?? '.', file), 'utf8'))
   const container = def.containerDefinitions.find((c) => c.name === name)
-  if (!container) throw new Error('Invalid task definition: Could not find container definition with matching name')
+  if (!container)
+    throw new Error(
+      'Invalid task definition: Could not find container definition with matching name'
+    )
   container.image = image
   const out = join(process.env.RUNNER_TEMP ?? '.', `task-definition-${process.pid}.json`)
   writeFileSync(out, JSON.stringify(def, null, 2))

@@ -12,10 +12,12 @@ const saved = { ...process.env }
 
 function captureStdout(fn: () => void): string {
   let out = ''
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk)
-    return true
-  })
+  const spy = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk)
+      return true
+    })
   try {
     fn()
   } finally {
@@ -35,7 +37,8 @@ const tricky = ['plain', 'a%b\r\nc', '::set-output name=x::y', 'key: value, othe
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'wfc-'))
-  for (const name of ['OUTPUT', 'ENV', 'STATE', 'PATH_FILE', 'SUMMARY']) writeFileSync(join(dir, name), '')
+  for (const name of ['OUTPUT', 'ENV', 'STATE', 'PATH_FILE', 'SUMMARY'])
+    writeFileSync(join(dir, name), '')
 })
 afterEach(() => {
   process.env = { ...saved }
@@ -80,10 +83,12 @@ describe('log and annotation commands', () => {
 
   it('group returns the value and closes the group on a throw', async () => {
     let out = ''
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk)
-      return true
-    })
+    const spy = jest
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        out += String(chunk)
+        return true
+      })
     await expect(ours.group('g', () => Promise.resolve(7))).resolves.toBe(7)
     await expect(ours.group('h', () => Promise.reject(new Error('x')))).rejects.toThrow('x')
     spy.mockRestore()
@@ -98,7 +103,9 @@ describe('inputs', () => {
     ['', undefined]
   ])('getInput(%j, %j) matches', (value, options) => {
     process.env['INPUT_MY_INPUT-NAME'] = value
-    expect(ours.getInput('my input-name', options)).toBe(actionsCore.getInput('my input-name', options))
+    expect(ours.getInput('my input-name', options)).toBe(
+      actionsCore.getInput('my input-name', options)
+    )
   })
 
   it('required inputs throw the same message', () => {
@@ -125,28 +132,33 @@ describe('file commands', () => {
     return text.replace(/ghadelimiter_[0-9a-f-]{36}/g, 'DELIM')
   }
 
-  it.each(tricky)('setOutput, exportVariable, saveState write the same file lines for %j', (value) => {
-    process.env['GITHUB_OUTPUT'] = join(dir, 'OUTPUT')
-    process.env['GITHUB_ENV'] = join(dir, 'ENV')
-    process.env['GITHUB_STATE'] = join(dir, 'STATE')
-    const files = ['OUTPUT', 'ENV', 'STATE'].map((f) => join(dir, f))
-    ours.setOutput('name', value)
-    ours.exportVariable('VAR', value)
-    ours.saveState('state', value)
-    const mine = files.map((f) => readFileSync(f, 'utf8'))
-    for (const f of files) writeFileSync(f, '')
-    actionsCore.setOutput('name', value)
-    actionsCore.exportVariable('VAR', value)
-    actionsCore.saveState('state', value)
-    const theirs = files.map((f) => readFileSync(f, 'utf8'))
-    expect(mine.map(normalise)).toEqual(theirs.map(normalise))
-    expect(normalise(mine[0] ?? '')).toBe(`name<<DELIM\n${value}\nDELIM\n`)
-  })
+  it.each(tricky)(
+    'setOutput, exportVariable, saveState write the same file lines for %j',
+    (value) => {
+      process.env['GITHUB_OUTPUT'] = join(dir, 'OUTPUT')
+      process.env['GITHUB_ENV'] = join(dir, 'ENV')
+      process.env['GITHUB_STATE'] = join(dir, 'STATE')
+      const files = ['OUTPUT', 'ENV', 'STATE'].map((f) => join(dir, f))
+      ours.setOutput('name', value)
+      ours.exportVariable('VAR', value)
+      ours.saveState('state', value)
+      const mine = files.map((f) => readFileSync(f, 'utf8'))
+      for (const f of files) writeFileSync(f, '')
+      actionsCore.setOutput('name', value)
+      actionsCore.exportVariable('VAR', value)
+      actionsCore.saveState('state', value)
+      const theirs = files.map((f) => readFileSync(f, 'utf8'))
+      expect(mine.map(normalise)).toEqual(theirs.map(normalise))
+      expect(normalise(mine[0] ?? '')).toBe(`name<<DELIM\n${value}\nDELIM\n`)
+    }
+  )
 
   it('objects are JSON-encoded like @actions/core', () => {
     process.env['GITHUB_OUTPUT'] = join(dir, 'OUTPUT')
     ours.setOutput('o', { a: 1 })
-    expect(readFileSync(join(dir, 'OUTPUT'), 'utf8')).toMatch(/^o<<ghadelimiter_[\w-]+\n\{"a":1\}\n/)
+    expect(readFileSync(join(dir, 'OUTPUT'), 'utf8')).toMatch(
+      /^o<<ghadelimiter_[\w-]+\n\{"a":1\}\n/
+    )
   })
 
   it('without GITHUB_OUTPUT falls back to the set-output command, as @actions/core does', () => {

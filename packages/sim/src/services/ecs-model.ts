@@ -918,7 +918,7 @@ export class EcsModel {
     if (!primary || svc.deployments.length < 2 || primary.rolloutState !== 'IN_PROGRESS')
       return undefined
     if (sd && sd.strategy !== 'ROLLING') return undefined
-    const cfg = (svc.deploymentConfiguration ?? {}) as Json
+    const cfg = svc.deploymentConfiguration
     const desired = primary.desiredCount
     const maxTotal = Math.floor((desired * Number(cfg.maximumPercent ?? 200)) / 100)
     const minHealthy = Math.ceil((desired * Number(cfg.minimumHealthyPercent ?? 100)) / 100)
