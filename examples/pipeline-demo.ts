@@ -112,58 +112,28 @@ export function renderSummary(markdown: string): string {
     .trim()
 }
 
-/** The Kubernetes API the local stack serves, when it serves one: its HTTPS endpoint and CA certificate (PEM). */
-export interface KubeEndpoint {
-  endpoint: string
-  caPem: string
-}
-
-/**
- * Finds the stack's Kubernetes API by shape (a member with an https endpoint and a PEM CA), since the Kubernetes
- * simulator is a separate component that may not exist on this commit.
- */
-export function kubeEndpoint(stack: SimStack): KubeEndpoint | undefined {
-  for (const [key, value] of Object.entries(stack)) {
-    if (!/kube|k8s/i.test(key) || typeof value !== 'object' || value === null) continue
-    const v = value as Record<string, unknown>
-    const endpoint = [v['endpoint'], v['url'], v['server']].find(
-      (x): x is string => typeof x === 'string' && x.startsWith('https://')
-    )
-    const caPem = [v['caPem'], v['ca'], v['caCert'], v['certificateAuthority']].find(
-      (x): x is string => typeof x === 'string' && x.includes('BEGIN CERTIFICATE')
-    )
-    if (endpoint && caPem) return { endpoint, caPem }
-  }
-  return undefined
-}
-
-/** Why the EKS job cannot run here yet, or undefined when it can. */
-export function eksUnavailable(stack: SimStack): string | undefined {
+/** Why the EKS job cannot run here, or undefined when it can. */
+export function eksUnavailable(): string | undefined {
   const bundle = join(REPO_ROOT, 'dist/deploy-eks-manifest/index.js')
   if (!existsSync(bundle)) return 'dist/deploy-eks-manifest is missing (npm run bundle)'
   if (readFileSync(bundle, 'utf8').includes('is not implemented yet'))
-    return 'deploy-eks-manifest is not implemented on this commit yet (issue 13): its bundle is a stub'
-  if (!kubeEndpoint(stack))
-    return 'the local stack serves no Kubernetes API (endpoint + CA) to register as an EKS cluster yet'
+    return 'deploy-eks-manifest is not implemented on this commit: its bundle is a stub'
   return undefined
 }
 
-/** Registers the stack's Kubernetes API as EKS cluster "demo", with an access entry for the deploy role. */
-async function seedEks(stack: SimStack, kube: KubeEndpoint): Promise<void> {
+/**
+ * Seeds EKS cluster "demo": the local stack starts a Kubernetes API for it (HTTPS, its own CA, returned by
+ * DescribeCluster) with an access entry for the deploy role. Images pushed to the stack's registry run there.
+ */
+async function seedEks(stack: SimStack): Promise<void> {
   await stack.admin.post('eks/seed', {
     clusters: [
       {
         name: 'demo',
-        endpoint: kube.endpoint,
-        certificateAuthority: Buffer.from(kube.caPem).toString('base64'),
-        status: 'ACTIVE',
         authenticationMode: 'API',
         accessEntries: [
           {
             principalArn: stack.roleArn,
-            type: 'STANDARD',
-            username: 'shipline-deploy',
-            kubernetesGroups: [],
             policies: [
               {
                 policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
@@ -456,12 +426,12 @@ export async function runPipelineDemo(options: DemoOptions = {}): Promise<DemoRe
 
     const ecs = await run('ecs', 'production')
     let eks: DemoResult['eks']
-    const reason = eksUnavailable(stack)
+    const reason = eksUnavailable()
     if (reason) {
       eks = { skipped: reason }
       say(`\n━━ pipeline.yml, target eks: skipped — ${reason}`)
     } else {
-      await seedEks(stack, kubeEndpoint(stack) as KubeEndpoint)
+      await seedEks(stack)
       eks = await run('eks', 'production')
     }
     const standInsUsed = [

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse as parseYaml } from 'yaml'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -162,6 +163,11 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     if (value === undefined) delete env[key]
     else env[key] = value
   }
+  // Like the runner: every input the step does not set gets its action.yml default.
+  for (const [input, value] of Object.entries(actionDefaults(name))) {
+    if (options.inputs?.[input] === undefined)
+      env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value
+  }
   for (const [input, value] of Object.entries(options.inputs ?? {})) {
     if (value !== undefined) env[`INPUT_${input.replace(/ /g, '_').toUpperCase()}`] = value
   }
@@ -225,4 +231,27 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
 /** A unique name for resources created by one test (repositories, families…). */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`
+}
+
+const defaultsCache = new Map<string, Record<string, string>>()
+
+/** The `default` of each input in actions/<name>/action.yml, as the runner passes them. */
+export function actionDefaults(name: string): Record<string, string> {
+  let defaults = defaultsCache.get(name)
+  if (!defaults) {
+    const file = join(REPO_ROOT, 'actions', name, 'action.yml')
+    const inputs = existsSync(file)
+      ? ((
+          parseYaml(readFileSync(file, 'utf8')) as {
+            inputs?: Record<string, { default?: unknown }>
+          }
+        ).inputs ?? {})
+      : {}
+    defaults = {}
+    for (const [input, spec] of Object.entries(inputs)) {
+      if (spec?.default !== undefined) defaults[input] = String(spec.default)
+    }
+    defaultsCache.set(name, defaults)
+  }
+  return defaults
 }

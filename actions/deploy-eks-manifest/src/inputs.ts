@@ -142,8 +142,13 @@ function readApply(images: ImageSpec[], allowUnmatchedImages: boolean): ApplyMod
       'List manifest files, folders or globs (one per line), e.g. k8s/*.yaml; render Helm charts or kustomize overlays in an earlier step.'
     )
   }
+  // gitops-pull-request has a default, which the runner always passes: only "true" is a conflict.
   for (const name of ['gitops-repository', 'gitops-pull-request', 'helm-values-key'] as const) {
-    if (optionalInput(name) !== undefined) {
+    const given =
+      name === 'gitops-pull-request'
+        ? booleanInput(name, false)
+        : optionalInput(name) !== undefined
+    if (given) {
       throw new InputError(
         name,
         'is only used with "mode: gitops"',

@@ -12,6 +12,7 @@ export class SimClock implements Clock {
   private baseSim: number
   private currentSpeed: number
   private sleepers = new Set<Sleeper>()
+  private advancedMs = 0
 
   constructor(options: { start?: number; speed?: number } = {}) {
     this.baseSim = options.start ?? Date.now()
@@ -20,6 +21,14 @@ export class SimClock implements Clock {
 
   now(): number {
     return Math.floor(this.baseSim + (Date.now() - this.baseReal) * this.currentSpeed)
+  }
+
+  /**
+   * Wall-clock time plus every explicit `advance`, without the speed-up: the time to judge timestamps that clients
+   * sign with their own clock (presigned tokens), which a faster simulated clock would otherwise age too soon.
+   */
+  clientNow(): number {
+    return Date.now() + this.advancedMs
   }
 
   get speed(): number {
@@ -37,6 +46,7 @@ export class SimClock implements Clock {
   advance(ms: number): void {
     if (!(ms >= 0)) throw new Error(`clock.advance needs ms >= 0, got ${ms}`)
     this.baseSim += ms
+    this.advancedMs += ms
     this.reschedule()
   }
 

@@ -80,6 +80,8 @@ export function verifyEksToken(args: {
   clusterName: string
   credentials: CredentialStore
   now: number
+  /** Time to judge the token's own X-Amz-Date by (the client signs with its wall clock). */
+  signedNow?: number
   /** hosts accepted besides sts[.region].amazonaws.com (the simulator's own endpoint host) */
   localHosts: string[]
 }): Caller {
@@ -119,9 +121,9 @@ export function verifyEksToken(args: {
     fail('X-Amz-Expires must be between 1 and 900 seconds')
   const date = parseAmzDate(q.get('x-amz-date') ?? '')
   if (date === undefined) fail('error parsing X-Amz-Date parameter')
-  if ((date as number) + MAX_TOKEN_AGE_MS < args.now)
+  if ((date as number) + MAX_TOKEN_AGE_MS < (args.signedNow ?? args.now))
     fail('X-Amz-Date parameter is expired (15 minute expiration)')
-  if ((date as number) > args.now + 5 * 60 * 1000) fail('X-Amz-Date is in the future')
+  if ((date as number) > (args.signedNow ?? args.now) + 5 * 60 * 1000) fail('X-Amz-Date is in the future')
   const cred = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/.exec(
     q.get('x-amz-credential') ?? ''
   )

@@ -367,6 +367,7 @@ export class KubeCluster {
       clusterName: this.deps.name,
       credentials: this.deps.sim.credentials,
       now: this.deps.clock.now(),
+      signedNow: (this.deps.clock as { clientNow?: () => number }).clientNow?.(),
       localHosts: [`127.0.0.1:${this.deps.sim.port}`, `localhost:${this.deps.sim.port}`]
     })
     const awsAuth = this.store.get(this.type('', 'configmaps'), 'kube-system', 'aws-auth')
