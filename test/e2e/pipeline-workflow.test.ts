@@ -37,8 +37,8 @@ async function demo(
   return { result, log, gates }
 }
 
-describe('pipeline.yml through the workflow runner (ECS target)', () => {
-  it('runs test → build-tag-push + scan-gate → render-task-def → deploy-ecs green, behind the environment gate', async () => {
+describe('pipeline.yml through the workflow runner (ECS, then EKS target)', () => {
+  it('runs test → build-tag-push + scan-gate → render-task-def → deploy-ecs, then → deploy-eks-manifest, green behind the environment gate', async () => {
     const { result, log, gates } = await demo('none')
     const ecs = result.ecs
     expect(ecs.jobs.map((j) => [j.id, j.result])).toEqual([
@@ -46,7 +46,7 @@ describe('pipeline.yml through the workflow runner (ECS target)', () => {
       ['build', 'success'],
       ['deploy', 'success']
     ])
-    expect(gates).toEqual(['production'])
+    expect(gates).toEqual(['production', 'production'])
     expect(stepIds(job(ecs, 'build'), 'success')).toEqual(expect.arrayContaining(['image', 'scan']))
     expect(stepIds(job(ecs, 'deploy'), 'success')).toEqual(
       expect.arrayContaining(['render', 'deploy-ecs'])
@@ -64,17 +64,26 @@ describe('pipeline.yml through the workflow runner (ECS target)', () => {
       'actions/setup-node'
     ])
     expect(log.join('\n')).toContain('environment "production": approved')
-    // The EKS run is either real or skipped with a reason.
+    // The EKS run: the same workflow with target eks rolls the image out to the stack's Kubernetes API.
+    if ('skipped' in result.eks) throw new Error(`EKS run skipped: ${result.eks.skipped}`)
+    const eksRun = result.eks
+    expect(eksRun.conclusion).toBe('success')
+    expect(stepIds(job(eksRun, 'deploy'), 'success')).toEqual(
+      expect.arrayContaining(['deploy-eks'])
+    )
+    expect(stepIds(job(eksRun, 'deploy'), 'skipped')).toEqual(
+      expect.arrayContaining(['render', 'deploy-ecs'])
+    )
+    expect(eksRun.outputs['deployment-status']).toBe('SUCCESSFUL')
     // Every AWS operation each action called is allowed by that action's least-privilege policy (docs/iam/).
     expect(new Set(result.calls.map((c) => c.action))).toEqual(
-      new Set(['build-tag-push', 'scan-gate', 'deploy-ecs'])
+      new Set(['build-tag-push', 'scan-gate', 'deploy-ecs', 'deploy-eks-manifest'])
     )
     expect(result.calls.map((c) => c.iamAction)).toEqual(
       expect.arrayContaining(['ecr:PutImage', 'ecr:DescribeImageScanFindings', 'ecs:UpdateService'])
     )
     expect(uncovered(result.calls)).toEqual([])
-    const eks = 'skipped' in result.eks ? result.eks.skipped : result.eks.conclusion
-    expect(eks).toMatch(/^success$|deploy-eks-manifest|Kubernetes/)
+    expect(result.calls.map((c) => c.iamAction)).toContain('eks:DescribeCluster')
   })
 
   it('stops a critical CVE at the scan gate: the deploy job never runs', async () => {
