@@ -641,7 +641,7 @@ describe('scanning', () => {
     expect(noImage.name).toBe('ImageNotFoundException')
   })
 
-  it('enhanced scanning: ACTIVE with enhancedFindings arriving over a few polls', async () => {
+  it('enhanced scanning: ACTIVE at once, enhancedFindings arriving over simulated time (not per poll)', async () => {
     const basic = await ecr.send(new GetRegistryScanningConfigurationCommand({}))
     expect(basic.scanningConfiguration?.scanType).toBe('BASIC')
     await stack.admin.post('ecr/scenarios', {
@@ -652,9 +652,16 @@ describe('scanning', () => {
           severity: 'CRITICAL',
           package: 'openssl',
           version: '3.0.1',
-          fixedVersion: '3.0.2'
+          fixedVersion: '3.0.2',
+          atSeconds: 30
         },
-        { id: 'CVE-2024-0002', severity: 'CRITICAL', package: 'zlib', version: '1.2.11' }
+        {
+          id: 'CVE-2024-0002',
+          severity: 'CRITICAL',
+          package: 'zlib',
+          version: '1.2.11',
+          atSeconds: 90
+        }
       ]
     })
     await stack.admin.post('ecr/scan-scenario', { repository: 'concurrent', scenario: 'two-crit' })
@@ -685,19 +692,33 @@ describe('scanning', () => {
     )
     const cfg = await ecr.send(new GetRegistryScanningConfigurationCommand({}))
     expect(cfg.scanningConfiguration?.scanType).toBe('ENHANCED')
-    const polls = []
-    for (let i = 0; i < 3; i++)
-      polls.push(
-        await ecr.send(
-          new DescribeImageScanFindingsCommand({
-            repositoryName: 'concurrent',
-            imageId: { imageTag: 'one' }
-          })
-        )
+    const read = () =>
+      ecr.send(
+        new DescribeImageScanFindingsCommand({
+          repositoryName: 'concurrent',
+          imageId: { imageTag: 'one' }
+        })
       )
-    expect(polls.map((p) => p.imageScanStatus?.status)).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE'])
-    expect(polls.map((p) => p.imageScanFindings?.enhancedFindings?.length)).toEqual([0, 1, 2])
-    const f = polls[2]?.imageScanFindings?.enhancedFindings?.find(
+    // The image was pushed before enhanced scanning was on: its scan counts from the push. Polling many times
+    // without simulated time passing must not make findings appear.
+    const one = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'concurrent', imageIds: [{ imageTag: 'one' }] })
+    )
+    const pushedAt = one.imageDetails?.[0]?.imagePushedAt?.getTime() as number
+    stack.clock.speed = 0.000001
+    stack.clock.advance(Math.max(0, pushedAt + 10_000 - stack.clock.now()))
+    const polls = []
+    for (let i = 0; i < 5; i++) polls.push(await read())
+    stack.clock.advance(25_000) // +35 s: the first finding has arrived
+    polls.push(await read())
+    stack.clock.advance(60_000) // +95 s: both
+    polls.push(await read())
+    stack.clock.speed = 1
+    expect(polls.map((p) => p.imageScanStatus?.status)).toEqual(Array(7).fill('ACTIVE'))
+    expect(polls.map((p) => p.imageScanFindings?.enhancedFindings?.length)).toEqual([
+      0, 0, 0, 0, 0, 1, 2
+    ])
+    const f = polls[6]?.imageScanFindings?.enhancedFindings?.find(
       (x) => x.packageVulnerabilityDetails?.vulnerabilityId === 'CVE-2024-0001'
     )
     expect(f).toMatchObject({
@@ -711,8 +732,8 @@ describe('scanning', () => {
       version: '3.0.1',
       fixedInVersion: '3.0.2'
     })
-    expect(polls[2]?.imageScanFindings?.findings).toBeUndefined()
-    expect(polls[2]?.imageScanFindings?.findingSeverityCounts).toEqual({ CRITICAL: 2 })
+    expect(polls[6]?.imageScanFindings?.findings).toBeUndefined()
+    expect(polls[6]?.imageScanFindings?.findingSeverityCounts).toEqual({ CRITICAL: 2 })
     const e = await errorOf(
       ecr.send(
         new StartImageScanCommand({ repositoryName: 'concurrent', imageId: { imageTag: 'one' } })

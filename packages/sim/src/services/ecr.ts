@@ -35,6 +35,11 @@ export interface FindingSeed {
   score?: number
   exploitAvailable?: 'YES' | 'NO'
   packageManager?: string
+  /**
+   * Enhanced only: simulated seconds after the scan turns ACTIVE before this finding is reported (default 0).
+   * Amazon Inspector reports ACTIVE first and fills in findings seconds to minutes later.
+   */
+  atSeconds?: number
 }
 
 export interface ScanScenario {
@@ -43,8 +48,6 @@ export interface ScanScenario {
   description?: string
   /** Basic: simulated seconds a scan stays IN_PROGRESS (default 10). */
   scanSeconds?: number
-  /** Enhanced: polls of DescribeImageScanFindings until every finding has arrived (default 2). */
-  enhancedPolls?: number
   findings?: FindingSeed[]
 }
 
@@ -448,11 +451,9 @@ export function createEcrService(options: EcrOptions): EcrService {
     }
     const all = scenario.findings ?? []
     if (type === 'ENHANCED') {
-      const polls = Math.max(1, scenario.enhancedPolls ?? 2)
-      const visible = all.slice(
-        0,
-        Math.floor((all.length * Math.min(Math.max(scan.polls - 1, 0), polls)) / polls)
-      )
+      // ACTIVE from the start; each finding appears atSeconds of simulated time later (not per poll).
+      const elapsed = clock.now() - scan.startedAt
+      const visible = all.filter((f) => elapsed >= (f.atSeconds ?? 0) * 1000)
       return {
         status: 'ACTIVE',
         description: 'Continuous scan is selected for image.',
