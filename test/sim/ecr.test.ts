@@ -783,3 +783,73 @@ describe('faults', () => {
     await stack.admin.delete('faults')
   })
 })
+
+// Last in this file: it moves the simulated clock by days (registry tokens expire).
+describe('the clock: Date header in simulated time, basic scans as snapshots', () => {
+  it('a basic scan keeps the findings it had; after 8 simulated days the SDK sees the simulated date and a new scan sees new CVEs', async () => {
+    await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [] }))
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'aged/a' }))
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/aged/a:v1`)
+    await push(`${stack.registryHost}/aged/a:v1`)
+    const high = { id: 'CVE-2023-4911', severity: 'HIGH', package: 'glibc', version: '2.36-9' }
+    const critical = { id: 'CVE-2024-3094', severity: 'CRITICAL', package: 'xz', version: '5.6.0' }
+    await stack.admin.post('ecr/scan-scenario', {
+      repository: 'aged/a',
+      scenario: { findings: [high] }
+    })
+    const read = () =>
+      ecr.send(
+        new DescribeImageScanFindingsCommand({
+          repositoryName: 'aged/a',
+          imageId: { imageTag: 'v1' }
+        })
+      )
+    await ecr.send(
+      new StartImageScanCommand({ repositoryName: 'aged/a', imageId: { imageTag: 'v1' } })
+    )
+    stack.clock.advance(11_000)
+    const first = await read()
+    expect(first.imageScanFindings?.findings?.map((f) => f.name)).toEqual(['CVE-2023-4911'])
+    const skewBefore = ecr.config.systemClockOffset ?? 0
+    expect(Math.abs(skewBefore)).toBeLessThan(60_000)
+    // The vulnerability database learns a new CVE: the completed basic scan does not change.
+    await stack.admin.post('ecr/scan-scenario', {
+      repository: 'aged/a',
+      scenario: { findings: [high, critical] }
+    })
+    const same = await read()
+    expect(same.imageScanFindings?.findings?.map((f) => f.name)).toEqual(['CVE-2023-4911'])
+    expect(same.imageScanFindings?.imageScanCompletedAt).toEqual(
+      first.imageScanFindings?.imageScanCompletedAt
+    )
+
+    const eightDays = 8 * 24 * 3600 * 1000
+    stack.clock.advance(eightDays)
+    const raw = await fetch(`${stack.endpoint}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories' }
+    })
+    expect(Math.abs(Date.parse(raw.headers.get('date') ?? '') - stack.clock.now())).toBeLessThan(
+      2000
+    )
+    await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['aged/a'] }))
+    // The SDK's clock-skew correction now follows the simulated clock (to the Date header's second).
+    expect((ecr.config.systemClockOffset ?? 0) - skewBefore).toBeGreaterThan(eightDays - 5000)
+    const old = await read()
+    expect(old.imageScanFindings?.findings?.map((f) => f.name)).toEqual(['CVE-2023-4911'])
+    await ecr.send(
+      new StartImageScanCommand({ repositoryName: 'aged/a', imageId: { imageTag: 'v1' } })
+    )
+    stack.clock.advance(11_000)
+    const fresh = await read()
+    expect(fresh.imageScanStatus?.status).toBe('COMPLETE')
+    expect(fresh.imageScanFindings?.findings?.map((f) => f.name)).toEqual([
+      'CVE-2024-3094',
+      'CVE-2023-4911'
+    ])
+    expect(
+      (fresh.imageScanFindings?.imageScanCompletedAt?.getTime() ?? 0) -
+        (first.imageScanFindings?.imageScanCompletedAt?.getTime() ?? 0)
+    ).toBeGreaterThanOrEqual(eightDays)
+  })
+})

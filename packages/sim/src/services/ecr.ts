@@ -77,6 +77,11 @@ interface Scan {
   type: 'BASIC' | 'ENHANCED'
   startedAt: number
   polls: number
+  /**
+   * Basic only: the findings as first read after completion. A basic scan is a snapshot: later scenario changes (a
+   * new CVE in the vulnerability database) show only in a new scan. Enhanced scanning is continuous (read live).
+   */
+  findings?: FindingSeed[]
 }
 
 interface ImageInfo {
@@ -465,11 +470,13 @@ export function createEcrService(options: EcrOptions): EcrService {
     const doneAt = scan.startedAt + (scenario.scanSeconds ?? 10) * 1000
     if (clock.now() < doneAt)
       return { status: 'IN_PROGRESS', description: 'The scan is in progress.', findings: [], type }
+    // A basic scan is a snapshot: fixed the first time its completed results are read.
+    scan.findings ??= all
     return {
       status: 'COMPLETE',
       description: 'The scan was completed successfully.',
       completedAt: doneAt,
-      findings: all,
+      findings: scan.findings,
       type
     }
   }
