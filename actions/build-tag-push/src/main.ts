@@ -97,6 +97,7 @@ async function main(deps: Deps): Promise<void> {
   core.info(
     `${repo.created ? 'Created' : 'Using'} ${repo.repositoryUri} (${repo.imageTagMutability})`
   )
+  for (const note of repo.notes) core.info(`Repository ${repo.repositoryName}: ${note}`)
   for (const difference of repo.differences) {
     core.warning(
       `Repository ${repo.repositoryName}: ${difference}. Shipline never changes an existing repository; update it yourself or align the inputs.`

@@ -5,6 +5,7 @@ import {
   ECRClient,
   GetLifecyclePolicyCommand,
   LifecyclePolicyNotFoundException,
+  ListTagsForResourceCommand,
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
   type Repository,
@@ -76,6 +77,7 @@ describe('ensureRepository', () => {
 
   it('compares the lifecycle policy of an existing repository without applying it', async () => {
     ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [repo()] })
+    ecrMock.on(ListTagsForResourceCommand).resolves({ tags: [{ Key: 'team', Value: 'shop' }] })
     ecrMock
       .on(GetLifecyclePolicyCommand)
       .rejects(new LifecyclePolicyNotFoundException({ message: 'none', $metadata: {} }))
@@ -108,6 +110,7 @@ describe('ensureRepository', () => {
     expect(info.created).toBe(true)
     const create = ecrMock.commandCalls(CreateRepositoryCommand)[0]?.args[0].input
     expect(create).toMatchObject({
+      tags: [{ Key: 'created-by', Value: 'shipline/build-tag-push' }],
       repositoryName: 'team/api',
       registryId: '123456789012',
       imageTagMutability: 'IMMUTABLE',
@@ -120,12 +123,82 @@ describe('ensureRepository', () => {
       rules: [
         {
           rulePriority: 1,
-          description: 'Keep the last 10 untagged images',
-          selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 10 },
+          description: 'Keep the last 10 images',
+          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 },
           action: { type: 'expire' }
         }
       ]
     })
+  })
+
+  it('issue 9 #9: applies the missing lifecycle policy to a repository this action created (its creation tag), never to others', async () => {
+    const policyMissing = () =>
+      ecrMock
+        .on(GetLifecyclePolicyCommand)
+        .rejects(new LifecyclePolicyNotFoundException({ message: 'none', $metadata: {} }))
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [repo()] })
+    policyMissing()
+    ecrMock.on(ListTagsForResourceCommand).resolves({
+      tags: [
+        { Key: 'team', Value: 'shop' },
+        { Key: 'created-by', Value: 'shipline/build-tag-push' }
+      ]
+    })
+    ecrMock.on(PutLifecyclePolicyCommand).resolves({})
+    const ours = await ensureRepository(ecr, {
+      repositoryName: 'team/api',
+      create: true,
+      settings,
+      lifecyclePolicy: keepLastPolicy(5)
+    })
+    expect(ours.differences).toEqual([])
+    expect(ours.notes).toEqual([
+      expect.stringContaining('applied the lifecycle policy that was missing')
+    ])
+    expect(ecrMock.commandCalls(ListTagsForResourceCommand)[0]?.args[0].input).toEqual({
+      resourceArn: 'arn:aws:ecr:us-east-1:123456789012:repository/team/api'
+    })
+    expect(
+      ecrMock.commandCalls(PutLifecyclePolicyCommand)[0]?.args[0].input.lifecyclePolicyText
+    ).toBe(keepLastPolicy(5))
+
+    ecrMock.reset()
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [repo()] })
+    policyMissing()
+    ecrMock.on(ListTagsForResourceCommand).rejects(
+      Object.assign(new Error('not authorized to perform: ecr:ListTagsForResource'), {
+        name: 'AccessDeniedException'
+      })
+    )
+    const unknown = await ensureRepository(ecr, {
+      repositoryName: 'team/api',
+      create: true,
+      settings,
+      lifecyclePolicy: keepLastPolicy(5)
+    })
+    expect(unknown.differences).toEqual(['it has no lifecycle policy, the inputs give one'])
+    expect(unknown.notes[0]).toContain('grant ecr:ListTagsForResource')
+    expect(ecrMock.commandCalls(PutLifecyclePolicyCommand)).toHaveLength(0)
+  })
+
+  it('when PutLifecyclePolicy fails after CreateRepository, the error says a re-run applies it', async () => {
+    ecrMock.on(DescribeRepositoriesCommand).rejects(notFound())
+    ecrMock.on(CreateRepositoryCommand).resolves({ repository: repo() })
+    ecrMock.on(PutLifecyclePolicyCommand).rejects(
+      Object.assign(new Error('not authorized to perform: ecr:PutLifecyclePolicy'), {
+        name: 'AccessDeniedException'
+      })
+    )
+    await expect(
+      ensureRepository(ecr, {
+        repositoryName: 'team/api',
+        create: true,
+        settings,
+        lifecyclePolicy: keepLastPolicy(5)
+      })
+    ).rejects.toThrow(
+      /^Created ECR repository "team\/api", but could not apply its lifecycle policy: .*ecr:PutLifecyclePolicy.*re-run applies the missing policy\.$/s
+    )
   })
 
   it('fails naming the repository and the fix when it is missing and creation is off', async () => {
