@@ -11,6 +11,8 @@ import {
   GetLifecyclePolicyCommand,
   GetRegistryScanningConfigurationCommand,
   ListTagsForResourceCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   PutImageCommand,
   PutImageScanningConfigurationCommand,
   PutImageTagMutabilityCommand,
@@ -784,6 +786,108 @@ describe('faults', () => {
   })
 })
 
+describe('repository tags and lifecycle policies', () => {
+  it('CreateRepository keeps its tags; TagResource, UntagResource and ListTagsForResource work by ARN', async () => {
+    const created = await ecr.send(
+      new CreateRepositoryCommand({
+        repositoryName: 'tags/a',
+        tags: [{ Key: 'created-by', Value: 'shipline/build-tag-push' }]
+      })
+    )
+    const resourceArn = created.repository?.repositoryArn as string
+    const list = async () =>
+      (await ecr.send(new ListTagsForResourceCommand({ resourceArn }))).tags?.map(
+        (t) => `${t.Key}=${t.Value}`
+      )
+    expect(await list()).toEqual(['created-by=shipline/build-tag-push'])
+    await ecr.send(
+      new TagResourceCommand({
+        resourceArn,
+        tags: [
+          { Key: 'team', Value: 'shop' },
+          { Key: 'created-by', Value: 'someone-else' }
+        ]
+      })
+    )
+    expect(await list()).toEqual(['created-by=someone-else', 'team=shop'])
+    await ecr.send(new UntagResourceCommand({ resourceArn, tagKeys: ['created-by'] }))
+    expect(await list()).toEqual(['team=shop'])
+    const missing = await errorOf(
+      ecr.send(
+        new ListTagsForResourceCommand({
+          resourceArn: resourceArn.replace('tags/a', 'tags/none')
+        })
+      )
+    )
+    expect(missing.name).toBe('InvalidParameterException')
+  })
+
+  it('lifecycle-run applies the policy with ECR rule-priority semantics; an "any" rule must come last', async () => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'life/a' }))
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/life/a:base`)
+    await push(`${stack.registryHost}/life/a:base`)
+    const got = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'life/a', imageIds: [{ imageTag: 'base' }] })
+    )
+    const manifest = got.images?.[0]?.imageManifest as string
+    // Three more builds, each tagged twice like build-tag-push's short and full SHA (distinct bytes → digests).
+    for (const n of [1, 2, 3]) {
+      stack.clock.advance(60_000)
+      for (const tag of [`s${n}`, `full-${n}`])
+        await ecr.send(
+          new PutImageCommand({
+            repositoryName: 'life/a',
+            imageManifest: `${manifest}${' '.repeat(n)}`,
+            imageTag: tag
+          })
+        )
+    }
+    const policy = (rules: unknown[]) =>
+      ecr.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName: 'life/a',
+          lifecyclePolicyText: JSON.stringify({ rules })
+        })
+      )
+    const rule = (rulePriority: number, selection: Record<string, unknown>) => ({
+      rulePriority,
+      description: `rule ${rulePriority} of a lifecycle policy for the simulator test`,
+      selection: { countType: 'imageCountMoreThan', countNumber: 2, ...selection },
+      action: { type: 'expire' }
+    })
+    const run = async (dryRun = true) =>
+      (
+        await stack.admin.post<{ expired: { imageTags: string[]; appliedRulePriority: number }[] }>(
+          'ecr/lifecycle-run',
+          { repository: 'life/a', dryRun }
+        )
+      ).expired.map((e) => `${[...e.imageTags].sort().join('+') || '-'}@${e.appliedRulePriority}`)
+
+    // Untagged-only: every image is tagged, nothing expires.
+    await policy([rule(1, { tagStatus: 'untagged' })])
+    expect(await run()).toEqual([])
+    // A tagged rule first claims the images it selects; the "any" rule cannot expire them.
+    await policy([
+      rule(1, { tagStatus: 'tagged', tagPatternList: ['s1'], countNumber: 100 }),
+      rule(2, { tagStatus: 'any', countNumber: 1 })
+    ])
+    expect(await run()).toEqual(['full-2+s2@2', 'base@2'])
+    const misordered = await errorOf(
+      policy([rule(1, { tagStatus: 'any' }), rule(2, { tagStatus: 'untagged' })])
+    )
+    expect(misordered.name).toBe('InvalidParameterException')
+    expect(misordered.message).toContain("tagStatus 'any' must have the highest rulePriority")
+    // Keep the last 2 over all images: the two oldest go, whatever their tags.
+    await policy([rule(1, { tagStatus: 'any' })])
+    expect(await run(false)).toEqual(['full-1+s1@1', 'base@1'])
+    const left = await ecr.send(new DescribeImagesCommand({ repositoryName: 'life/a' }))
+    expect(left.imageDetails?.map((d) => [...(d.imageTags ?? [])].sort().join('+')).sort()).toEqual(
+      ['full-2+s2', 'full-3+s3']
+    )
+    expect(await run()).toEqual([])
+  })
+})
+
 // Last in this file: it moves the simulated clock by days (registry tokens expire).
 describe('the clock: Date header in simulated time, basic scans as snapshots', () => {
   it('a basic scan keeps the findings it had; after 8 simulated days the SDK sees the simulated date and a new scan sees new CVEs', async () => {
@@ -810,8 +914,9 @@ describe('the clock: Date header in simulated time, basic scans as snapshots', (
     stack.clock.advance(11_000)
     const first = await read()
     expect(first.imageScanFindings?.findings?.map((f) => f.name)).toEqual(['CVE-2023-4911'])
+    // Earlier tests in this file moved the clock too: the offset follows the simulated clock, whatever it is.
     const skewBefore = ecr.config.systemClockOffset ?? 0
-    expect(Math.abs(skewBefore)).toBeLessThan(60_000)
+    expect(Math.abs(Date.now() + skewBefore - stack.clock.now())).toBeLessThan(2000)
     // The vulnerability database learns a new CVE: the completed basic scan does not change.
     await stack.admin.post('ecr/scan-scenario', {
       repository: 'aged/a',
