@@ -16,6 +16,7 @@ import { createEksService } from './services/eks.js'
 import { BackendRegistry } from './registry/backend.js'
 import { RegistryProxy } from './registry/proxy.js'
 import { createEcrService, type EcrService } from './services/ecr.js'
+import { createKmsService } from './services/kms.js'
 import { createStsService, type StsService } from './services/sts.js'
 
 export interface StackOptions {
@@ -124,12 +125,15 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       backend = started
     }
     let proxy: RegistryProxy | undefined
+    const kms = createKmsService({ clock, accountId, region })
+    server.register(kms)
     const ecr = createEcrService({
       clock,
       accountId,
       region,
       backend,
-      registryHost: () => proxy?.host ?? ''
+      registryHost: () => proxy?.host ?? '',
+      kms
     })
     server.register(ecr)
     if (backend) {

@@ -208,6 +208,8 @@ export interface EcrOptions {
   backend?: BackendRegistry
   /** `127.0.0.1:<port>` of the proxy (resolved lazily: the proxy starts after the model). */
   registryHost: () => string
+  /** KMS keys and aliases: a repository stores the ARN of the key it was created with. */
+  kms?: { resolve(keyId: string): { arn: string } | undefined }
 }
 
 export interface EcrService extends ServiceModule {
@@ -748,6 +750,22 @@ export function createEcrService(options: EcrOptions): EcrService {
         throw invalid(
           "Invalid parameter at 'encryptionConfiguration' failed to satisfy constraint: 'kmsKey can only be specified when encryptionType is KMS'"
         )
+      let kmsKey: string | undefined
+      if (enc.encryptionType !== 'AES256') {
+        // ECR reports the key ARN, whichever form (key ID, key ARN, alias name or alias ARN) named the key.
+        const named = enc.kmsKey ?? 'alias/aws/ecr'
+        const key = options.kms?.resolve(named)
+        if (!key && (options.kms || named.startsWith('alias/') || named.includes(':alias/')))
+          throw new AwsError(
+            'KmsException',
+            `KMS key ${named} is not usable: NotFoundException (the key or alias does not exist)`,
+            400,
+            { kmsError: 'NotFoundException' }
+          )
+        kmsKey =
+          key?.arn ??
+          (named.startsWith('arn:') ? named : `arn:aws:kms:${region}:${accountId}:key/${named}`)
+      }
       const tags = (input['tags'] as Array<{ Key: string; Value: string }> | undefined) ?? []
       if (tags.length > 50)
         throw new AwsError(
@@ -771,12 +789,7 @@ export function createEcrService(options: EcrOptions): EcrService {
         encryptionConfiguration:
           enc.encryptionType === 'AES256'
             ? { encryptionType: 'AES256' }
-            : {
-                encryptionType: enc.encryptionType as string,
-                kmsKey:
-                  enc.kmsKey ??
-                  `arn:aws:kms:${region}:${accountId}:key/${randomBytes(16).toString('hex')}`
-              },
+            : { encryptionType: enc.encryptionType as string, kmsKey },
         tags,
         pushes: new Map()
       }
