@@ -7,7 +7,7 @@ import {
   PutLifecyclePolicyCommand,
   type Repository
 } from '@aws-sdk/client-ecr'
-import { ActionError } from '@shipline/action-kit'
+import { ActionError, errorMessage } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError, isAccessDenied } from '@shipline/aws'
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE'
@@ -28,7 +28,12 @@ export interface EnsureRepositoryOptions {
   settings: RepositorySettings
   /** Lifecycle policy JSON text applied to a repository this call creates. */
   lifecyclePolicy?: string
+  /** Resolves a KMS key alias to its key ARN (kms:DescribeKey), to compare it with an existing repository's key. */
+  resolveKmsKey?: KmsKeyResolver
 }
+
+/** Returns the key ARN a KMS key ID, ARN or alias names; throws the AWS error (e.g. AccessDenied). */
+export type KmsKeyResolver = (keyId: string) => Promise<string | undefined>
 
 export interface RepositoryInfo {
   repositoryName: string
@@ -115,14 +120,70 @@ export function settingsDifferences(repo: Repository, settings: RepositorySettin
   } else if (
     settings.encryptionType === 'KMS' &&
     settings.kmsKey &&
+    !isKmsAlias(settings.kmsKey) &&
     repo.encryptionConfiguration?.kmsKey &&
-    !repo.encryptionConfiguration.kmsKey.endsWith(settings.kmsKey.replace(/^arn:.*:key\//, ''))
+    !sameKmsKey(repo.encryptionConfiguration.kmsKey, settings.kmsKey)
   ) {
     out.push(
       `the KMS key is ${repo.encryptionConfiguration.kmsKey}, the inputs ask for ${settings.kmsKey}`
     )
   }
   return out
+}
+
+/** `alias/…` or an alias ARN: ECR reports the key ARN, so an alias can only be compared after resolving it. */
+export function isKmsAlias(key: string): boolean {
+  return key.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(key)
+}
+
+/** A key ARN against a key ARN or key ID (not an alias). */
+function sameKmsKey(reportedArn: string, wanted: string): boolean {
+  if (wanted.startsWith('arn:')) return reportedArn === wanted
+  return reportedArn.endsWith(`:key/${wanted}`)
+}
+
+/**
+ * Compares an existing repository's key (ECR reports the key ARN) with a `kms-key` alias, resolved with
+ * kms:DescribeKey when the caller can; otherwise says that the comparison was skipped.
+ */
+async function compareKmsAlias(
+  repo: Repository,
+  settings: RepositorySettings,
+  resolve: KmsKeyResolver | undefined,
+  differences: string[],
+  notes: string[]
+): Promise<void> {
+  const alias = settings.kmsKey
+  const reported = repo.encryptionConfiguration?.kmsKey
+  if (
+    settings.encryptionType !== 'KMS' ||
+    repo.encryptionConfiguration?.encryptionType !== 'KMS' ||
+    !alias ||
+    !isKmsAlias(alias) ||
+    !reported
+  )
+    return
+  let resolved: string | undefined
+  let why: string
+  if (!resolve) {
+    why = 'no KMS client'
+  } else {
+    try {
+      resolved = await resolve(alias)
+      why = 'KMS returned no key ARN'
+    } catch (error) {
+      const code = awsErrorCode(error) ?? errorMessage(error)
+      why = isAccessDenied(error) ? `${code}: grant kms:DescribeKey on the key to compare` : code
+    }
+  }
+  if (resolved === undefined) {
+    notes.push(
+      `the KMS key comparison was skipped: ECR reports the key ARN ${reported}, and "${alias}" could not be resolved (${why})`
+    )
+    return
+  }
+  if (resolved !== reported)
+    differences.push(`the KMS key is ${reported}, the inputs ask for ${alias} (${resolved})`)
 }
 
 function hostOf(uri: string): string {
@@ -239,6 +300,7 @@ export async function ensureRepository(
   if (existing) {
     const differences = settingsDifferences(existing, settings)
     const notes: string[] = []
+    await compareKmsAlias(existing, settings, options.resolveKmsKey, differences, notes)
     if (options.lifecyclePolicy !== undefined) {
       const current = await currentLifecyclePolicy(ecr, repositoryName, registryId)
       if (current === undefined) {

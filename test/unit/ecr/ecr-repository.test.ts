@@ -241,6 +241,67 @@ describe('ensureRepository', () => {
   })
 })
 
+describe('ensureRepository: the KMS key of an existing repository', () => {
+  const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+  const kmsRepo = () => repo({ encryptionConfiguration: { encryptionType: 'KMS', kmsKey: KEY } })
+  const kmsSettings = (kmsKey: string): RepositorySettings => ({
+    ...settings,
+    encryptionType: 'KMS',
+    kmsKey
+  })
+  const ensure = (kmsKey: string, resolveKmsKey?: (id: string) => Promise<string | undefined>) => {
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [kmsRepo()] })
+    return ensureRepository(ecr, {
+      repositoryName: 'team/api',
+      create: true,
+      settings: kmsSettings(kmsKey),
+      resolveKmsKey
+    })
+  }
+
+  it('compares a key ID or key ARN directly', async () => {
+    expect((await ensure('1234abcd-12ab-34cd-56ef-1234567890ab')).differences).toEqual([])
+    expect((await ensure(KEY)).differences).toEqual([])
+    expect((await ensure('ffffffff-12ab-34cd-56ef-1234567890ab')).differences).toEqual([
+      `the KMS key is ${KEY}, the inputs ask for ffffffff-12ab-34cd-56ef-1234567890ab`
+    ])
+  })
+
+  it('resolves an alias with kms:DescribeKey: the same key is no difference, another key is', async () => {
+    const asked: string[] = []
+    const same = await ensure('alias/shop', (id) => {
+      asked.push(id)
+      return Promise.resolve(KEY)
+    })
+    expect(asked).toEqual(['alias/shop'])
+    expect(same.differences).toEqual([])
+    expect(same.notes).toEqual([])
+    const other = await ensure('alias/other', () =>
+      Promise.resolve(KEY.replace('1234abcd', 'ffffffff'))
+    )
+    expect(other.differences).toEqual([
+      `the KMS key is ${KEY}, the inputs ask for alias/other (${KEY.replace('1234abcd', 'ffffffff')})`
+    ])
+  })
+
+  it('says the comparison was skipped when the alias cannot be resolved, instead of reporting a difference', async () => {
+    const denied = await ensure('alias/shop', () =>
+      Promise.reject(
+        Object.assign(new Error('not authorized to perform: kms:DescribeKey'), {
+          name: 'AccessDeniedException'
+        })
+      )
+    )
+    expect(denied.differences).toEqual([])
+    expect(denied.notes).toEqual([
+      `the KMS key comparison was skipped: ECR reports the key ARN ${KEY}, and "alias/shop" could not be resolved (AccessDeniedException: grant kms:DescribeKey on the key to compare)`
+    ])
+    const none = await ensure('arn:aws:kms:us-east-1:123456789012:alias/shop')
+    expect(none.differences).toEqual([])
+    expect(none.notes[0]).toContain('the KMS key comparison was skipped')
+  })
+})
+
 describe('repository helpers', () => {
   it.each([
     ['team/api', true],

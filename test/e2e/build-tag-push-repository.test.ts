@@ -1,11 +1,15 @@
 /**
- * build-tag-push's lifecycle policy end to end (issue 9 #9): the bundled action against the local stack and the real
- * Docker engine. "keep-last: N" must expire images (every image we push is tagged), and a policy that could not be
- * applied right after CreateRepository must be applied by the re-run, on the repository this action created.
+ * build-tag-push's repository handling end to end (issue 9): the bundled action against the local stack and the real
+ * Docker engine.
+ * - #9: "keep-last: N" must expire images (every image we push is tagged), and a policy that could not be applied
+ *   right after CreateRepository must be applied by the re-run, on the repository this action created.
+ * - The KMS key of an existing repository: ECR reports the key ARN, so a `kms-key: alias/…` is resolved with
+ *   kms:DescribeKey before comparing, and the comparison is reported as skipped when that is not permitted.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import {
+  CreateRepositoryCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   ECRClient,
@@ -125,6 +129,67 @@ describe('build-tag-push lifecycle policy against the local stack', () => {
         .slice(1)
         .flatMap((s) => [s, s.slice(0, 7)])
         .sort()
+    )
+  })
+
+  it('kms-key: alias/… on an existing repository is resolved with kms:DescribeKey (no false warning), and the comparison is skipped, saying so, without that permission', async () => {
+    const seeded = await stack.admin.post<{ keys: { arn: string }[] }>('kms/seed', {
+      keys: [{ aliases: ['alias/shop-images'] }, { aliases: ['alias/other-images'] }]
+    })
+    const [shopKey, otherKey] = seeded.keys.map((k) => k.arn)
+    const repository = uniqueName('e2e/kms')
+    await ecr.send(
+      new CreateRepositoryCommand({
+        repositoryName: repository,
+        imageTagMutability: 'IMMUTABLE',
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/shop-images' }
+      })
+    )
+    const ws = appWorkspace({ commitDate: '2026-03-14T09:26:53Z' })
+    const kmsInputs = (alias: string) => ({
+      repository,
+      encryption: 'KMS',
+      'kms-key': alias,
+      'scan-on-push': 'true'
+    })
+    const same = await run({
+      sha: ws.sha,
+      workspace: ws.dir,
+      inputs: kmsInputs('alias/shop-images')
+    })
+    expect(same.errors).toEqual([])
+    expect(same.exitCode).toBe(0)
+    expect(same.warnings.filter((w) => w.includes('KMS'))).toEqual([])
+    expect(stack.requestLog({ operation: 'DescribeKey' }).at(-1)?.status).toBe(200)
+
+    const other = await run({
+      sha: ws.sha,
+      workspace: ws.dir,
+      inputs: kmsInputs('alias/other-images')
+    })
+    expect(other.exitCode).toBe(0)
+    expect(other.warnings).toContain(
+      `Repository ${repository}: the KMS key is ${shopKey}, the inputs ask for alias/other-images (${otherKey}). Shipline never changes an existing repository; update it yourself or align the inputs.`
+    )
+
+    // A role that may use ECR but not kms:DescribeKey.
+    const roleArn = `arn:aws:iam::${stack.accountId}:role/${uniqueName('no-kms')}`
+    await stack.admin.post('sts/roles', {
+      roleArn,
+      trust: { sub: 'repo:*' },
+      allowedActions: ['ecr:*', 'sts:GetCallerIdentity']
+    })
+    const denied = await run({
+      sha: ws.sha,
+      workspace: ws.dir,
+      inputs: { ...kmsInputs('alias/other-images'), 'role-to-assume': roleArn }
+    })
+    expect(denied.errors).toEqual([])
+    expect(denied.exitCode).toBe(0)
+    expect(denied.warnings.filter((w) => w.includes('KMS'))).toEqual([])
+    expect(denied.log).toContain(
+      `Repository ${repository}: the KMS key comparison was skipped: ECR reports the key ARN ${shopKey}, and "alias/other-images" could not be resolved (AccessDeniedException: grant kms:DescribeKey on the key to compare)`
     )
   })
 })
