@@ -414,13 +414,16 @@ export async function waitForScan(
       staleCompletedAt === undefined &&
       wallNow() - completedAt.getTime() > options.maxScanAgeMs
     ) {
-      await restartStaleScan(ecr, target, completedAt, options.maxScanAgeMs, log)
-      staleCompletedAt = completedAt.getTime()
-      startedScan = true
-      previous = undefined
-      poller.reset()
-      if (!(await poller.wait())) throw timeout()
-      continue
+      if (await restartStaleScan(ecr, target, completedAt, options.maxScanAgeMs, log)) {
+        staleCompletedAt = completedAt.getTime()
+        startedScan = true
+        previous = undefined
+        poller.reset()
+        if (!(await poller.wait())) throw timeout()
+        continue
+      }
+      // Enhanced scanning after all (scan on push reports COMPLETE): Inspector keeps it current.
+      mode = 'ENHANCED'
     }
     if (DONE_STATUSES.has(status) && page) {
       const reading = await readAllFindings(ecr, target, page)
@@ -481,14 +484,17 @@ function formatHours(ms: number): string {
   return ms >= 3_600_000 && ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : formatDuration(ms)
 }
 
-/** Restarts a basic scan that is older than max-scan-age; ECR allows one basic scan per image per 24 hours. */
+/**
+ * Restarts a basic scan that is older than max-scan-age (ECR allows one basic scan per image per 24 hours); false
+ * when ECR says scanning is enhanced (StartImageScan disabled), where the age does not matter.
+ */
 async function restartStaleScan(
   ecr: EcrSender,
   target: ScanTarget,
   completedAt: Date,
   maxAgeMs: number,
   log: (message: string) => void
-): Promise<void> {
+): Promise<boolean> {
   const name = targetName(target)
   try {
     await ecr.send(
@@ -501,8 +507,15 @@ async function restartStaleScan(
     log(
       `  ${name}: the last basic scan completed ${completedAt.toISOString()}, older than "max-scan-age" (${formatHours(maxAgeMs)}): started a new scan`
     )
+    return true
   } catch (error) {
     const code = awsErrorCode(error)
+    if (code === 'ValidationException' && /disabled|enhanced/i.test(errorMessage(error))) {
+      log(
+        `  ${name}: StartImageScan is not available (${errorMessage(error)}): enhanced scanning keeps the findings current, so "max-scan-age" does not apply`
+      )
+      return false
+    }
     if (code === 'LimitExceededException') {
       throw new ActionError(
         `The last basic scan of ${name} completed ${completedAt.toISOString()}, older than "max-scan-age" (${formatHours(maxAgeMs)}), and ECR refused a new scan (LimitExceededException: ECR allows one basic scan per image per 24 hours, and one was started within the last day)`,

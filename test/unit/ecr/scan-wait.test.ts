@@ -446,6 +446,15 @@ describe('waitForScan: max-scan-age (basic)', () => {
     expect(ecrMock.commandCalls(StartImageScanCommand)).toHaveLength(0)
   })
 
+  it('an unknown mode that turns out enhanced (StartImageScan disabled) trusts the old COMPLETE scan', async () => {
+    staleScan(8 * DAY, awsError('ValidationException', 'This feature is disabled'))
+    const { promise, log } = wait(7 * DAY, 'UNKNOWN')
+    const result = await promise
+    expect(result.mode).toBe('ENHANCED')
+    expect(result.startedScan).toBe(false)
+    expect(log.join('\n')).toContain('"max-scan-age" does not apply')
+  })
+
   it('fails with the fix when ECR refuses the restart (one basic scan per 24 hours)', async () => {
     staleScan(
       8 * DAY,
