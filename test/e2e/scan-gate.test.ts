@@ -79,7 +79,13 @@ function gate(
   workspace = mkdtempSync(join(tmpdir(), 'scan-gate-e2e-ws-'))
 ): Promise<RunResult> {
   return runAction('scan-gate', {
-    inputs: { 'role-to-assume': stack.env['SHIPLINE_SIM_ROLE_ARN'], ...inputs },
+    // The action waits in real time while the simulator runs fast: a short settle window keeps these runs quick
+    // (the settle tests below set their own).
+    inputs: {
+      'role-to-assume': stack.env['SHIPLINE_SIM_ROLE_ARN'],
+      'settle-time': '1s',
+      ...inputs
+    },
     env: stack.env,
     workspace,
     timeoutMs: 200_000
@@ -101,12 +107,28 @@ const MEDIUM = {
   version: '3.0.11-1',
   score: 5.3
 }
+const CRITICAL = {
+  id: 'CVE-2024-3094',
+  severity: 'CRITICAL',
+  package: 'xz-utils',
+  version: '5.6.0-0.2',
+  fixedVersion: '5.6.1+really5.4.5-1',
+  score: 10
+}
 const LOW = {
   id: 'CVE-2022-0563',
   severity: 'LOW',
   package: 'util-linux',
   version: '2.38.1-5',
   score: 3.1
+}
+
+/** Resolves once `condition` holds, or when `stop` does (the action ended first). */
+async function until(condition: () => boolean, stop: () => boolean): Promise<void> {
+  const deadline = Date.now() + 120_000
+  while (!condition() && !stop() && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50))
+  }
 }
 
 beforeAll(async () => {
@@ -357,7 +379,7 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
     await scanning('ENHANCED')
   })
 
-  it('gates ACTIVE findings that arrive over later polls and span three pages, never calling StartImageScan', async () => {
+  it('gates ACTIVE findings that span three pages, never calling StartImageScan', async () => {
     const repo = uniqueName('e2e/scan-enhanced')
     const digest = await pushImage(repo)
     const severities = ['LOW', 'MEDIUM', 'INFORMATIONAL', 'LOW'] as const
@@ -377,7 +399,7 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
         version: '1.0.0'
       }))
     ]
-    await scenario(repo, { enhancedPolls: 3, findings })
+    await scenario(repo, { findings })
     const before = stack.requestLog().at(-1)?.id ?? 0
     const ws = mkdtempSync(join(tmpdir(), 'scan-gate-e2e-ws-'))
     const result = await gate(
@@ -397,7 +419,6 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
       passed: 'false',
       'scan-status': 'ACTIVE'
     })
-    expect(result.log).toContain('(changed: waiting for them to settle)')
     expect(result.log).toMatch(/ACTIVE, 2101 finding\(s\) over 3 page\(s\)/)
     expect(stack.requestLog({ sinceId: before, operation: 'StartImageScan' })).toHaveLength(0)
     expect(result.errors[0]).toContain('CVE-2024-3094 in xz-utils 5.6.0-0.2 blocks')
@@ -406,6 +427,43 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
     }
     expect(sarif.runs[0]?.results).toHaveLength(2101)
     expect(sarifValidator()(sarif)).toBe(true)
+  })
+
+  it('issue 9 #1: a CRITICAL that Inspector reports 30 s after ACTIVE blocks: two equal readings are not enough, the settle window restarts on the change', async () => {
+    const repo = uniqueName('e2e/scan-late')
+    const speed = stack.clock.speed
+    // Simulated time stands still unless this test moves it.
+    stack.clock.speed = 0.001
+    try {
+      await pushImage(repo)
+      await scenario(repo, { findings: [{ ...CRITICAL, atSeconds: 30 }] })
+      const before = stack.requestLog().at(-1)?.id ?? 0
+      let ended = false
+      const run = gate({
+        image: `${stack.registryHost}/${repo}:v1`,
+        'settle-time': '4s'
+      }).finally(() => {
+        ended = true
+      })
+      const reads = () =>
+        stack.requestLog({ sinceId: before, operation: 'DescribeImageScanFindings' }).length
+      // Two identical readings (ACTIVE, no findings): where a gate without a settle window passed.
+      await until(
+        () => reads() >= 2,
+        () => ended
+      )
+      stack.clock.advance(30_000)
+      const result = await run
+      expect(result.exitCode).toBe(1)
+      expect(result.outputs).toMatchObject({ critical: '1', blocking: '1', passed: 'false' })
+      expect(result.log).toMatch(
+        /ACTIVE, 0 finding\(s\) over 1 page\(s\) after \d+s \(settling: trusted once unchanged for 4s\)/
+      )
+      expect(result.log).toContain('(changed: waiting for them to settle, 4s from now)')
+      expect(result.errors[0]).toContain('CVE-2024-3094 in xz-utils 5.6.0-0.2 blocks')
+    } finally {
+      stack.clock.speed = speed
+    }
   })
 
   it('passes a clean image reported ACTIVE', async () => {
@@ -420,5 +478,46 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
     expect(result.exitCode).toBe(0)
     expect(result.outputs).toMatchObject({ passed: 'true', blocking: '0', 'scan-status': 'ACTIVE' })
     expect(result.log).toContain('enhanced scanning (Amazon Inspector, CONTINUOUS_SCAN)')
+  })
+})
+
+// Last: this moves the simulated clock by days (registry login tokens expire).
+describe('scan-gate against the local stack: max-scan-age', () => {
+  beforeAll(async () => {
+    await scanning('BASIC')
+  })
+
+  it('a basic scan older than max-scan-age is restarted and its new findings gated; a younger one is trusted', async () => {
+    const repo = uniqueName('e2e/scan-aged')
+    await pushImage(repo)
+    const image = `${stack.registryHost}/${repo}:v1`
+    await scenario(repo, { findings: [HIGH] })
+    const scans = (sinceId: number) =>
+      stack.requestLog({ sinceId, operation: 'StartImageScan' }).length
+    let before = stack.requestLog().at(-1)?.id ?? 0
+    const first = await gate({ image })
+    expect(first.exitCode).toBe(0)
+    expect(first.outputs).toMatchObject({ high: '1', critical: '0', passed: 'true' })
+    expect(scans(before)).toBe(1)
+
+    // Eight days later the vulnerability database knows a CRITICAL in this image; the old scan does not show it.
+    await scenario(repo, { findings: [HIGH, CRITICAL] })
+    stack.clock.advance(8 * 24 * 3600 * 1000)
+    before = stack.requestLog().at(-1)?.id ?? 0
+    const second = await gate({ image })
+    expect(second.exitCode).toBe(1)
+    expect(second.outputs).toMatchObject({ critical: '1', high: '1', blocking: '1' })
+    expect(second.log).toMatch(
+      /the last basic scan completed \S+, older than "max-scan-age" \(168h\): started a new scan/
+    )
+    expect(scans(before)).toBe(1)
+
+    // Six days after that scan it is still young enough: trusted, no new scan.
+    stack.clock.advance(6 * 24 * 3600 * 1000)
+    before = stack.requestLog().at(-1)?.id ?? 0
+    const third = await gate({ image, 'max-scan-age': '168h' })
+    expect(third.exitCode).toBe(1)
+    expect(third.outputs).toMatchObject({ critical: '1' })
+    expect(scans(before)).toBe(0)
   })
 })

@@ -182,6 +182,17 @@ const scan = rows('scan-gate', { image: `${ECR}/shop/api@${DIGEST}` }, [
   },
   { label: 'timeout not a duration', inputs: { timeout: 'ten minutes' }, names: 'timeout' },
   { label: 'negative timeout', inputs: { timeout: '-5m' }, names: 'timeout' },
+  { label: 'settle-time not a duration', inputs: { 'settle-time': 'soon' }, names: 'settle-time' },
+  {
+    label: 'settle-time not shorter than timeout',
+    inputs: { timeout: '60s', 'settle-time': '60s' },
+    names: 'settle-time'
+  },
+  {
+    label: 'max-scan-age under ECR 24 h scan quota',
+    inputs: { 'max-scan-age': '12h' },
+    names: 'max-scan-age'
+  },
   { label: 'allowlist file missing', inputs: { allowlist: 'allow.yaml' }, names: 'allowlist' },
   {
     label: 'allowlist not YAML',

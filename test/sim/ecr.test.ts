@@ -11,6 +11,8 @@ import {
   GetLifecyclePolicyCommand,
   GetRegistryScanningConfigurationCommand,
   ListTagsForResourceCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   PutImageCommand,
   PutImageScanningConfigurationCommand,
   PutImageTagMutabilityCommand,
@@ -641,7 +643,7 @@ describe('scanning', () => {
     expect(noImage.name).toBe('ImageNotFoundException')
   })
 
-  it('enhanced scanning: ACTIVE with enhancedFindings arriving over a few polls', async () => {
+  it('enhanced scanning: ACTIVE at once, enhancedFindings arriving over simulated time (not per poll)', async () => {
     const basic = await ecr.send(new GetRegistryScanningConfigurationCommand({}))
     expect(basic.scanningConfiguration?.scanType).toBe('BASIC')
     await stack.admin.post('ecr/scenarios', {
@@ -652,9 +654,16 @@ describe('scanning', () => {
           severity: 'CRITICAL',
           package: 'openssl',
           version: '3.0.1',
-          fixedVersion: '3.0.2'
+          fixedVersion: '3.0.2',
+          atSeconds: 30
         },
-        { id: 'CVE-2024-0002', severity: 'CRITICAL', package: 'zlib', version: '1.2.11' }
+        {
+          id: 'CVE-2024-0002',
+          severity: 'CRITICAL',
+          package: 'zlib',
+          version: '1.2.11',
+          atSeconds: 90
+        }
       ]
     })
     await stack.admin.post('ecr/scan-scenario', { repository: 'concurrent', scenario: 'two-crit' })
@@ -685,19 +694,33 @@ describe('scanning', () => {
     )
     const cfg = await ecr.send(new GetRegistryScanningConfigurationCommand({}))
     expect(cfg.scanningConfiguration?.scanType).toBe('ENHANCED')
-    const polls = []
-    for (let i = 0; i < 3; i++)
-      polls.push(
-        await ecr.send(
-          new DescribeImageScanFindingsCommand({
-            repositoryName: 'concurrent',
-            imageId: { imageTag: 'one' }
-          })
-        )
+    const read = () =>
+      ecr.send(
+        new DescribeImageScanFindingsCommand({
+          repositoryName: 'concurrent',
+          imageId: { imageTag: 'one' }
+        })
       )
-    expect(polls.map((p) => p.imageScanStatus?.status)).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE'])
-    expect(polls.map((p) => p.imageScanFindings?.enhancedFindings?.length)).toEqual([0, 1, 2])
-    const f = polls[2]?.imageScanFindings?.enhancedFindings?.find(
+    // The image was pushed before enhanced scanning was on: its scan counts from the push. Polling many times
+    // without simulated time passing must not make findings appear.
+    const one = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'concurrent', imageIds: [{ imageTag: 'one' }] })
+    )
+    const pushedAt = one.imageDetails?.[0]?.imagePushedAt?.getTime() as number
+    stack.clock.speed = 0.000001
+    stack.clock.advance(Math.max(0, pushedAt + 10_000 - stack.clock.now()))
+    const polls = []
+    for (let i = 0; i < 5; i++) polls.push(await read())
+    stack.clock.advance(25_000) // +35 s: the first finding has arrived
+    polls.push(await read())
+    stack.clock.advance(60_000) // +95 s: both
+    polls.push(await read())
+    stack.clock.speed = 1
+    expect(polls.map((p) => p.imageScanStatus?.status)).toEqual(Array(7).fill('ACTIVE'))
+    expect(polls.map((p) => p.imageScanFindings?.enhancedFindings?.length)).toEqual([
+      0, 0, 0, 0, 0, 1, 2
+    ])
+    const f = polls[6]?.imageScanFindings?.enhancedFindings?.find(
       (x) => x.packageVulnerabilityDetails?.vulnerabilityId === 'CVE-2024-0001'
     )
     expect(f).toMatchObject({
@@ -711,8 +734,8 @@ describe('scanning', () => {
       version: '3.0.1',
       fixedInVersion: '3.0.2'
     })
-    expect(polls[2]?.imageScanFindings?.findings).toBeUndefined()
-    expect(polls[2]?.imageScanFindings?.findingSeverityCounts).toEqual({ CRITICAL: 2 })
+    expect(polls[6]?.imageScanFindings?.findings).toBeUndefined()
+    expect(polls[6]?.imageScanFindings?.findingSeverityCounts).toEqual({ CRITICAL: 2 })
     const e = await errorOf(
       ecr.send(
         new StartImageScanCommand({ repositoryName: 'concurrent', imageId: { imageTag: 'one' } })
@@ -760,5 +783,178 @@ describe('faults', () => {
     const e = await errorOf(client(undefined, 2).send(new GetAuthorizationTokenCommand({})))
     expect(e.$metadata.httpStatusCode).toBe(503)
     await stack.admin.delete('faults')
+  })
+})
+
+describe('repository tags and lifecycle policies', () => {
+  it('CreateRepository keeps its tags; TagResource, UntagResource and ListTagsForResource work by ARN', async () => {
+    const created = await ecr.send(
+      new CreateRepositoryCommand({
+        repositoryName: 'tags/a',
+        tags: [{ Key: 'created-by', Value: 'shipline/build-tag-push' }]
+      })
+    )
+    const resourceArn = created.repository?.repositoryArn as string
+    const list = async () =>
+      (await ecr.send(new ListTagsForResourceCommand({ resourceArn }))).tags?.map(
+        (t) => `${t.Key}=${t.Value}`
+      )
+    expect(await list()).toEqual(['created-by=shipline/build-tag-push'])
+    await ecr.send(
+      new TagResourceCommand({
+        resourceArn,
+        tags: [
+          { Key: 'team', Value: 'shop' },
+          { Key: 'created-by', Value: 'someone-else' }
+        ]
+      })
+    )
+    expect(await list()).toEqual(['created-by=someone-else', 'team=shop'])
+    await ecr.send(new UntagResourceCommand({ resourceArn, tagKeys: ['created-by'] }))
+    expect(await list()).toEqual(['team=shop'])
+    const missing = await errorOf(
+      ecr.send(
+        new ListTagsForResourceCommand({
+          resourceArn: resourceArn.replace('tags/a', 'tags/none')
+        })
+      )
+    )
+    expect(missing.name).toBe('InvalidParameterException')
+  })
+
+  it('lifecycle-run applies the policy with ECR rule-priority semantics; an "any" rule must come last', async () => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'life/a' }))
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/life/a:base`)
+    await push(`${stack.registryHost}/life/a:base`)
+    const got = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'life/a', imageIds: [{ imageTag: 'base' }] })
+    )
+    const manifest = got.images?.[0]?.imageManifest as string
+    // Three more builds, each tagged twice like build-tag-push's short and full SHA (distinct bytes → digests).
+    for (const n of [1, 2, 3]) {
+      stack.clock.advance(60_000)
+      for (const tag of [`s${n}`, `full-${n}`])
+        await ecr.send(
+          new PutImageCommand({
+            repositoryName: 'life/a',
+            imageManifest: `${manifest}${' '.repeat(n)}`,
+            imageTag: tag
+          })
+        )
+    }
+    const policy = (rules: unknown[]) =>
+      ecr.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName: 'life/a',
+          lifecyclePolicyText: JSON.stringify({ rules })
+        })
+      )
+    const rule = (rulePriority: number, selection: Record<string, unknown>) => ({
+      rulePriority,
+      description: `rule ${rulePriority} of a lifecycle policy for the simulator test`,
+      selection: { countType: 'imageCountMoreThan', countNumber: 2, ...selection },
+      action: { type: 'expire' }
+    })
+    const run = async (dryRun = true) =>
+      (
+        await stack.admin.post<{ expired: { imageTags: string[]; appliedRulePriority: number }[] }>(
+          'ecr/lifecycle-run',
+          { repository: 'life/a', dryRun }
+        )
+      ).expired.map((e) => `${[...e.imageTags].sort().join('+') || '-'}@${e.appliedRulePriority}`)
+
+    // Untagged-only: every image is tagged, nothing expires.
+    await policy([rule(1, { tagStatus: 'untagged' })])
+    expect(await run()).toEqual([])
+    // A tagged rule first claims the images it selects; the "any" rule cannot expire them.
+    await policy([
+      rule(1, { tagStatus: 'tagged', tagPatternList: ['s1'], countNumber: 100 }),
+      rule(2, { tagStatus: 'any', countNumber: 1 })
+    ])
+    expect(await run()).toEqual(['full-2+s2@2', 'base@2'])
+    const misordered = await errorOf(
+      policy([rule(1, { tagStatus: 'any' }), rule(2, { tagStatus: 'untagged' })])
+    )
+    expect(misordered.name).toBe('InvalidParameterException')
+    expect(misordered.message).toContain("tagStatus 'any' must have the highest rulePriority")
+    // Keep the last 2 over all images: the two oldest go, whatever their tags.
+    await policy([rule(1, { tagStatus: 'any' })])
+    expect(await run(false)).toEqual(['full-1+s1@1', 'base@1'])
+    const left = await ecr.send(new DescribeImagesCommand({ repositoryName: 'life/a' }))
+    expect(left.imageDetails?.map((d) => [...(d.imageTags ?? [])].sort().join('+')).sort()).toEqual(
+      ['full-2+s2', 'full-3+s3']
+    )
+    expect(await run()).toEqual([])
+  })
+})
+
+// Last in this file: it moves the simulated clock by days (registry tokens expire).
+describe('the clock: Date header in simulated time, basic scans as snapshots', () => {
+  it('a basic scan keeps the findings it had; after 8 simulated days the SDK sees the simulated date and a new scan sees new CVEs', async () => {
+    await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [] }))
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'aged/a' }))
+    await tagLocal('sim-test/base:a', `${stack.registryHost}/aged/a:v1`)
+    await push(`${stack.registryHost}/aged/a:v1`)
+    const high = { id: 'CVE-2023-4911', severity: 'HIGH', package: 'glibc', version: '2.36-9' }
+    const critical = { id: 'CVE-2024-3094', severity: 'CRITICAL', package: 'xz', version: '5.6.0' }
+    await stack.admin.post('ecr/scan-scenario', {
+      repository: 'aged/a',
+      scenario: { findings: [high] }
+    })
+    const read = () =>
+      ecr.send(
+        new DescribeImageScanFindingsCommand({
+          repositoryName: 'aged/a',
+          imageId: { imageTag: 'v1' }
+        })
+      )
+    await ecr.send(
+      new StartImageScanCommand({ repositoryName: 'aged/a', imageId: { imageTag: 'v1' } })
+    )
+    stack.clock.advance(11_000)
+    const first = await read()
+    expect(first.imageScanFindings?.findings?.map((f) => f.name)).toEqual(['CVE-2023-4911'])
+    // Earlier tests in this file moved the clock too: the offset follows the simulated clock, whatever it is.
+    const skewBefore = ecr.config.systemClockOffset ?? 0
+    expect(Math.abs(Date.now() + skewBefore - stack.clock.now())).toBeLessThan(2000)
+    // The vulnerability database learns a new CVE: the completed basic scan does not change.
+    await stack.admin.post('ecr/scan-scenario', {
+      repository: 'aged/a',
+      scenario: { findings: [high, critical] }
+    })
+    const same = await read()
+    expect(same.imageScanFindings?.findings?.map((f) => f.name)).toEqual(['CVE-2023-4911'])
+    expect(same.imageScanFindings?.imageScanCompletedAt).toEqual(
+      first.imageScanFindings?.imageScanCompletedAt
+    )
+
+    const eightDays = 8 * 24 * 3600 * 1000
+    stack.clock.advance(eightDays)
+    const raw = await fetch(`${stack.endpoint}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories' }
+    })
+    expect(Math.abs(Date.parse(raw.headers.get('date') ?? '') - stack.clock.now())).toBeLessThan(
+      2000
+    )
+    await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['aged/a'] }))
+    // The SDK's clock-skew correction now follows the simulated clock (to the Date header's second).
+    expect((ecr.config.systemClockOffset ?? 0) - skewBefore).toBeGreaterThan(eightDays - 5000)
+    const old = await read()
+    expect(old.imageScanFindings?.findings?.map((f) => f.name)).toEqual(['CVE-2023-4911'])
+    await ecr.send(
+      new StartImageScanCommand({ repositoryName: 'aged/a', imageId: { imageTag: 'v1' } })
+    )
+    stack.clock.advance(11_000)
+    const fresh = await read()
+    expect(fresh.imageScanStatus?.status).toBe('COMPLETE')
+    expect(fresh.imageScanFindings?.findings?.map((f) => f.name)).toEqual([
+      'CVE-2024-3094',
+      'CVE-2023-4911'
+    ])
+    expect(
+      (fresh.imageScanFindings?.imageScanCompletedAt?.getTime() ?? 0) -
+        (first.imageScanFindings?.imageScanCompletedAt?.getTime() ?? 0)
+    ).toBeGreaterThanOrEqual(eightDays)
   })
 })

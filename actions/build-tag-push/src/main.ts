@@ -13,7 +13,7 @@ import {
   withGroup,
   writeSummary
 } from '@shipline/action-kit'
-import { type AwsAuthInputs, createAwsClients } from '@shipline/aws'
+import { type AwsAuthInputs, type AwsSession, createAwsClients } from '@shipline/aws'
 import { describeImage, ensureRepository, type Fetcher, parseEcrRegistry } from '@shipline/ecr'
 import {
   buildxConfigDir,
@@ -32,15 +32,25 @@ export interface Deps {
   exec: Exec
   /** An ECR client authenticated from the shared auth inputs (OIDC or the default chain). */
   ecr: (auth: AwsAuthInputs) => Promise<ECRClient>
+  /** The key ARN a KMS alias names (kms:DescribeKey, same session), to compare an existing repository's key. */
+  kmsKeyArn?: (auth: AwsAuthInputs, keyId: string) => Promise<string | undefined>
   fetch: Fetcher
   now: () => number
   env: NodeJS.ProcessEnv
 }
 
 export function defaultDeps(): Deps {
+  let session: Promise<AwsSession> | undefined
+  const authenticated = (auth: AwsAuthInputs) => (session ??= createAwsClients(auth))
   return {
     exec: execCommand,
-    ecr: async (auth) => (await createAwsClients(auth)).client(ECRClient),
+    ecr: async (auth) => (await authenticated(auth)).client(ECRClient),
+    kmsKeyArn: async (auth, keyId) => {
+      // Loaded only when an existing repository's key must be compared with an alias.
+      const { DescribeKeyCommand, KMSClient } = await import('@aws-sdk/client-kms')
+      const kms = (await authenticated(auth)).client(KMSClient)
+      return (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.Arn
+    },
     fetch: (url) => fetch(url),
     now: () => Date.now(),
     env: process.env
@@ -99,12 +109,14 @@ async function main(deps: Deps): Promise<void> {
         encryptionType: inputs.encryption,
         kmsKey: inputs.kmsKey
       },
-      lifecyclePolicy: inputs.lifecyclePolicy
+      lifecyclePolicy: inputs.lifecyclePolicy,
+      resolveKmsKey: deps.kmsKeyArn ? (keyId) => deps.kmsKeyArn!(inputs.auth, keyId) : undefined
     })
   )
   core.info(
     `${repo.created ? 'Created' : 'Using'} ${repo.repositoryUri} (${repo.imageTagMutability})`
   )
+  for (const note of repo.notes) core.info(`Repository ${repo.repositoryName}: ${note}`)
   for (const difference of repo.differences) {
     core.warning(
       `Repository ${repo.repositoryName}: ${difference}. Shipline never changes an existing repository; update it yourself or align the inputs.`

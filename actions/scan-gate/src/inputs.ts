@@ -30,6 +30,8 @@ export const INPUT_NAMES = [
   'allowlist',
   'fail-on-scan-error',
   'timeout',
+  'settle-time',
+  'max-scan-age',
   'sarif-file',
   'report-file',
   'dockerfile',
@@ -42,6 +44,8 @@ export const DEFAULTS = {
   'ignore-unfixed': false,
   'fail-on-scan-error': true,
   timeout: '10m',
+  'settle-time': 'auto',
+  'max-scan-age': '168h',
   dockerfile: 'Dockerfile',
   ...AWS_AUTH_DEFAULTS
 } as const
@@ -60,6 +64,10 @@ export interface ScanGateInputs {
   allowlist: Allowlist | undefined
   failOnScanError: boolean
   timeoutSeconds: number
+  /** Seconds the findings must stay unchanged after the first complete reading; undefined = auto (by mode). */
+  settleSeconds: number | undefined
+  /** A basic scan completed longer ago than this (seconds) is restarted instead of trusted. */
+  maxScanAgeSeconds: number
   /** Absolute paths, or undefined when not requested. */
   sarifFile: string | undefined
   reportFile: string | undefined
@@ -123,6 +131,22 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): ScanGateInputs 
     min: 1,
     max: MAX_TIMEOUT_SECONDS
   })
+  const settleText = (optionalInput('settle-time') ?? DEFAULTS['settle-time']).toLowerCase()
+  let settleSeconds: number | undefined
+  if (settleText !== 'auto') {
+    settleSeconds = durationSeconds('settle-time', DEFAULTS['settle-time'], { min: 0 })
+    if (settleSeconds >= timeoutSeconds) {
+      throw new InputError(
+        'settle-time',
+        `${settleSeconds}s leaves no time for the scan within "timeout" (${timeoutSeconds}s)`,
+        'Make "settle-time" shorter than "timeout" (for example settle-time: 60s with timeout: 10m), or use "auto".'
+      )
+    }
+  }
+  // ECR runs at most one basic scan per image per 24 hours, so a shorter age could never be honoured.
+  const maxScanAgeSeconds = durationSeconds('max-scan-age', DEFAULTS['max-scan-age'], {
+    min: 24 * 3600
+  })
   const workspace = env['GITHUB_WORKSPACE'] || process.cwd()
   const allowlistPath = optionalInput('allowlist')
   const allowlist =
@@ -153,6 +177,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): ScanGateInputs 
     allowlist,
     failOnScanError,
     timeoutSeconds,
+    settleSeconds,
+    maxScanAgeSeconds,
     sarifFile: outputPath('sarif-file', workspace),
     reportFile: outputPath('report-file', workspace),
     dockerfile,

@@ -5,7 +5,9 @@ import { ECRClient } from '@aws-sdk/client-ecr'
 import { ActionError, runAction, setOutputs, withGroup, writeSummary } from '@shipline/action-kit'
 import { createAwsClients, realSleep } from '@shipline/aws'
 import {
+  DEFAULT_SETTLE_MS,
   detectScanMode,
+  ecrClockNow,
   type EcrSender,
   formatDuration,
   Poller,
@@ -34,6 +36,11 @@ export interface ScanGateDeps {
   clock: ScanClock
   /** Today's date (UTC, YYYY-MM-DD) for allowlist expiry. */
   today: () => string
+  /**
+   * Epoch ms to compare with ECR's scan completion time for "max-scan-age". Default: ECR's own clock (the local
+   * clock corrected by the Date header of ECR's responses), so a skewed runner clock cannot make a scan look fresh.
+   */
+  wallNow?: () => number
 }
 
 export function defaultDeps(): ScanGateDeps {
@@ -85,13 +92,21 @@ export async function run(deps: ScanGateDeps = defaultDeps()): Promise<void> {
       async () => {
         const mode = await detectScanMode(ecr, resolved)
         core.info(`Scan mode: ${mode.note}`)
+        const settle = (m: 'BASIC' | 'ENHANCED'): number =>
+          inputs.settleSeconds !== undefined ? inputs.settleSeconds * 1000 : DEFAULT_SETTLE_MS[m]
+        core.info(
+          `Findings are trusted once unchanged for ${inputs.settleSeconds !== undefined ? formatDuration(inputs.settleSeconds * 1000) : `${formatDuration(DEFAULT_SETTLE_MS.ENHANCED)} (enhanced) / ${formatDuration(DEFAULT_SETTLE_MS.BASIC)} (basic)`} after the scan completes ("settle-time")`
+        )
         if (mode.mode === 'ENHANCED' && !mode.frequency) core.warning(`Scan mode: ${mode.note}`)
         for (const target of resolved.targets) {
           try {
             const result = await waitForScan(ecr, target, {
               mode: mode.mode,
               poller,
-              log: (m) => core.info(m)
+              log: (m) => core.info(m),
+              settleMs: settle,
+              maxScanAgeMs: inputs.maxScanAgeSeconds * 1000,
+              wallNow: deps.wallNow ?? (() => ecrClockNow(ecr))
             })
             images.push({
               digest: target.digest,

@@ -3,11 +3,12 @@ import {
   DescribeRepositoriesCommand,
   type ECRClient,
   GetLifecyclePolicyCommand,
+  ListTagsForResourceCommand,
   PutLifecyclePolicyCommand,
   type Repository
 } from '@aws-sdk/client-ecr'
-import { ActionError } from '@shipline/action-kit'
-import { awsErrorCode, describeAwsError } from '@shipline/aws'
+import { ActionError, errorMessage } from '@shipline/action-kit'
+import { awsErrorCode, describeAwsError, isAccessDenied } from '@shipline/aws'
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE'
 export type EncryptionType = 'AES256' | 'KMS'
@@ -27,7 +28,12 @@ export interface EnsureRepositoryOptions {
   settings: RepositorySettings
   /** Lifecycle policy JSON text applied to a repository this call creates. */
   lifecyclePolicy?: string
+  /** Resolves a KMS key alias to its key ARN (kms:DescribeKey), to compare it with an existing repository's key. */
+  resolveKmsKey?: KmsKeyResolver
 }
+
+/** Returns the key ARN a KMS key ID, ARN or alias names; throws the AWS error (e.g. AccessDenied). */
+export type KmsKeyResolver = (keyId: string) => Promise<string | undefined>
 
 export interface RepositoryInfo {
   repositoryName: string
@@ -40,6 +46,8 @@ export interface RepositoryInfo {
   created: boolean
   /** Human-readable differences between the inputs and an existing repository (never applied). */
   differences: string[]
+  /** What was done to an existing repository, or could not be checked (for the log). */
+  notes: string[]
 }
 
 /** ECR's repository-name grammar (2–256 characters, lowercase, path components). */
@@ -49,19 +57,29 @@ export function isValidRepositoryName(name: string): boolean {
   return name.length >= 2 && name.length <= 256 && REPOSITORY_NAME.test(name)
 }
 
-/** The "keep-last: N" shorthand: expire untagged images beyond the newest N. */
+/**
+ * The "keep-last: N" shorthand: one rule over **all** images (`tagStatus: any`), expiring every image beyond the N
+ * most recently pushed. Every image we push carries tags, so a rule over untagged images alone never expires
+ * anything. ECR applies rules from the lowest rulePriority up, an image claimed by one rule cannot be expired by a
+ * later one, and an `any` rule must have the highest priority; as the only rule it sees every image, so the N newest
+ * (tagged, or untagged such as the per-platform images of an index that deployments pin by digest) are never
+ * expired, whatever their tags.
+ */
 export function keepLastPolicy(count: number): string {
   return JSON.stringify({
     rules: [
       {
         rulePriority: 1,
-        description: `Keep the last ${count} untagged images`,
-        selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: count },
+        description: `Keep the last ${count} images`,
+        selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: count },
         action: { type: 'expire' }
       }
     ]
   })
 }
+
+/** The tag CreateRepository puts on repositories this action creates, so that a re-run knows it owns them. */
+export const CREATED_BY_TAG = { Key: 'created-by', Value: 'shipline/build-tag-push' } as const
 
 /** Compares two lifecycle policies as JSON values (key order and spacing do not matter). */
 export function samePolicy(a: string, b: string): boolean {
@@ -102,8 +120,9 @@ export function settingsDifferences(repo: Repository, settings: RepositorySettin
   } else if (
     settings.encryptionType === 'KMS' &&
     settings.kmsKey &&
+    !isKmsAlias(settings.kmsKey) &&
     repo.encryptionConfiguration?.kmsKey &&
-    !repo.encryptionConfiguration.kmsKey.endsWith(settings.kmsKey.replace(/^arn:.*:key\//, ''))
+    !sameKmsKey(repo.encryptionConfiguration.kmsKey, settings.kmsKey)
   ) {
     out.push(
       `the KMS key is ${repo.encryptionConfiguration.kmsKey}, the inputs ask for ${settings.kmsKey}`
@@ -112,12 +131,72 @@ export function settingsDifferences(repo: Repository, settings: RepositorySettin
   return out
 }
 
+/** `alias/…` or an alias ARN: ECR reports the key ARN, so an alias can only be compared after resolving it. */
+export function isKmsAlias(key: string): boolean {
+  return key.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(key)
+}
+
+/** A key ARN against a key ARN or key ID (not an alias). */
+function sameKmsKey(reportedArn: string, wanted: string): boolean {
+  if (wanted.startsWith('arn:')) return reportedArn === wanted
+  return reportedArn.endsWith(`:key/${wanted}`)
+}
+
+/**
+ * Compares an existing repository's key (ECR reports the key ARN) with a `kms-key` alias, resolved with
+ * kms:DescribeKey when the caller can; otherwise says that the comparison was skipped.
+ */
+async function compareKmsAlias(
+  repo: Repository,
+  settings: RepositorySettings,
+  resolve: KmsKeyResolver | undefined,
+  differences: string[],
+  notes: string[]
+): Promise<void> {
+  const alias = settings.kmsKey
+  const reported = repo.encryptionConfiguration?.kmsKey
+  if (
+    settings.encryptionType !== 'KMS' ||
+    repo.encryptionConfiguration?.encryptionType !== 'KMS' ||
+    !alias ||
+    !isKmsAlias(alias) ||
+    !reported
+  )
+    return
+  let resolved: string | undefined
+  let why: string
+  if (!resolve) {
+    why = 'no KMS client'
+  } else {
+    try {
+      resolved = await resolve(alias)
+      why = 'KMS returned no key ARN'
+    } catch (error) {
+      const code = awsErrorCode(error) ?? errorMessage(error)
+      why = isAccessDenied(error) ? `${code}: grant kms:DescribeKey on the key to compare` : code
+    }
+  }
+  if (resolved === undefined) {
+    notes.push(
+      `the KMS key comparison was skipped: ECR reports the key ARN ${reported}, and "${alias}" could not be resolved (${why})`
+    )
+    return
+  }
+  if (resolved !== reported)
+    differences.push(`the KMS key is ${reported}, the inputs ask for ${alias} (${resolved})`)
+}
+
 function hostOf(uri: string): string {
   const slash = uri.indexOf('/')
   return slash > 0 ? uri.slice(0, slash) : uri
 }
 
-function info(repo: Repository, created: boolean, differences: string[]): RepositoryInfo {
+function info(
+  repo: Repository,
+  created: boolean,
+  differences: string[],
+  notes: string[] = []
+): RepositoryInfo {
   if (!repo.repositoryUri || !repo.repositoryName || !repo.registryId) {
     throw new ActionError(
       'ECR returned a repository without a name, URI or registry ID',
@@ -132,7 +211,8 @@ function info(repo: Repository, created: boolean, differences: string[]): Reposi
     registry: hostOf(repo.repositoryUri),
     imageTagMutability: repo.imageTagMutability ?? 'MUTABLE',
     created,
-    differences
+    differences,
+    notes
   }
 }
 
@@ -172,6 +252,41 @@ async function currentLifecyclePolicy(
   }
 }
 
+async function putLifecyclePolicy(
+  ecr: ECRClient,
+  repositoryName: string,
+  registryId: string | undefined,
+  lifecyclePolicyText: string
+): Promise<void> {
+  try {
+    await ecr.send(
+      new PutLifecyclePolicyCommand({ repositoryName, registryId, lifecyclePolicyText })
+    )
+  } catch (error) {
+    throw describeAwsError(error, {
+      action: 'ecr:PutLifecyclePolicy',
+      resource: `repository ${repositoryName}`
+    })
+  }
+}
+
+/** Whether the repository carries our creation tag; undefined when its tags cannot be read. */
+async function createdByUs(ecr: ECRClient, repo: Repository): Promise<boolean | undefined> {
+  if (!repo.repositoryArn) return undefined
+  try {
+    const out = await ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))
+    return (out.tags ?? []).some(
+      (t) => t.Key === CREATED_BY_TAG.Key && t.Value === CREATED_BY_TAG.Value
+    )
+  } catch (error) {
+    if (isAccessDenied(error)) return undefined
+    throw describeAwsError(error, {
+      action: 'ecr:ListTagsForResource',
+      resource: `repository ${repo.repositoryName ?? ''}`
+    })
+  }
+}
+
 /**
  * Finds the repository, or creates it with the requested settings when allowed. An existing repository is never
  * modified: its differences from the inputs are returned so that the caller can warn about them.
@@ -184,13 +299,30 @@ export async function ensureRepository(
   const existing = await describeRepository(ecr, repositoryName, registryId)
   if (existing) {
     const differences = settingsDifferences(existing, settings)
+    const notes: string[] = []
+    await compareKmsAlias(existing, settings, options.resolveKmsKey, differences, notes)
     if (options.lifecyclePolicy !== undefined) {
       const current = await currentLifecyclePolicy(ecr, repositoryName, registryId)
-      if (current === undefined) differences.push('it has no lifecycle policy, the inputs give one')
-      else if (!samePolicy(current, options.lifecyclePolicy))
+      if (current === undefined) {
+        // A repository this action created whose policy never landed (PutLifecyclePolicy failed after
+        // CreateRepository): finish the creation. Anyone else's repository is never changed.
+        const ours = await createdByUs(ecr, existing)
+        if (ours === true) {
+          await putLifecyclePolicy(ecr, repositoryName, registryId, options.lifecyclePolicy)
+          notes.push(
+            `applied the lifecycle policy that was missing (this action created the repository, tag ${CREATED_BY_TAG.Key}=${CREATED_BY_TAG.Value}, and an earlier run could not apply it)`
+          )
+        } else {
+          differences.push('it has no lifecycle policy, the inputs give one')
+          if (ours === undefined)
+            notes.push(
+              'could not read the repository tags (grant ecr:ListTagsForResource) to tell whether this action created it and may apply the missing lifecycle policy'
+            )
+        }
+      } else if (!samePolicy(current, options.lifecyclePolicy))
         differences.push('its lifecycle policy differs from "lifecycle-policy"')
     }
-    return info(existing, false, differences)
+    return info(existing, false, differences, notes)
   }
   const where = registryId ? ` in registry ${registryId}` : ''
   if (!options.create) {
@@ -213,7 +345,7 @@ export async function ensureRepository(
             ? { kmsKey: settings.kmsKey }
             : {})
         },
-        tags: [{ Key: 'created-by', Value: 'shipline/build-tag-push' }]
+        tags: [{ ...CREATED_BY_TAG }]
       })
     )
     repo = out.repository
@@ -236,18 +368,15 @@ export async function ensureRepository(
   }
   if (options.lifecyclePolicy !== undefined) {
     try {
-      await ecr.send(
-        new PutLifecyclePolicyCommand({
-          repositoryName,
-          registryId,
-          lifecyclePolicyText: options.lifecyclePolicy
-        })
-      )
+      await putLifecyclePolicy(ecr, repositoryName, registryId, options.lifecyclePolicy)
     } catch (error) {
-      throw describeAwsError(error, {
-        action: 'ecr:PutLifecyclePolicy',
-        resource: `repository ${repositoryName}`
-      })
+      if (error instanceof ActionError) {
+        throw new ActionError(
+          `Created ECR repository "${repositoryName}"${where}, but could not apply its lifecycle policy: ${error.message}`,
+          'Fix the cause and re-run the job: the repository is tagged as created by this action, so the re-run applies the missing policy.'
+        )
+      }
+      throw error
     }
   }
   return info(repo, true, [])

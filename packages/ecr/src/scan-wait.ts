@@ -154,11 +154,14 @@ export class Poller {
     this.interval = this.settings.initialIntervalMs
   }
 
-  /** Sleeps for the current interval, never past the deadline; false when the deadline has been reached. */
-  async wait(): Promise<boolean> {
+  /**
+   * Sleeps for the current interval (at most `capMs`, e.g. until a settle window ends), never past the deadline;
+   * false when the deadline has been reached.
+   */
+  async wait(capMs = Infinity): Promise<boolean> {
     const remaining = this.deadline - this.clock.now()
     if (remaining <= 0) return false
-    const ms = Math.min(this.interval, remaining)
+    const ms = Math.max(1, Math.min(this.interval, remaining, capMs))
     this.interval = Math.min(
       this.settings.maxIntervalMs,
       Math.round(this.interval * this.settings.growth)
@@ -250,10 +253,35 @@ export function targetName(target: ScanTarget): string {
   return `${target.repositoryName}@${target.digest}${target.platform ? ` (${target.platform})` : ''}`
 }
 
+/**
+ * How long the findings must stay unchanged after the first complete reading before they are trusted. Amazon
+ * Inspector (enhanced) reports ACTIVE with an empty or partial list that fills in seconds to a minute later;
+ * basic scans report everything with COMPLETE, so a short window suffices.
+ */
+export const DEFAULT_SETTLE_MS: Record<'BASIC' | 'ENHANCED', number> = {
+  BASIC: 10_000,
+  ENHANCED: 60_000
+}
+
+/**
+ * ECR's clock in epoch ms: the local clock plus the offset the AWS SDK derives from the Date header of every
+ * response (config.systemClockOffset); the local clock when the client does not expose one.
+ */
+export function ecrClockNow(ecr: EcrSender): number {
+  const offset = (ecr as { config?: { systemClockOffset?: unknown } }).config?.systemClockOffset
+  return Date.now() + (typeof offset === 'number' && Number.isFinite(offset) ? offset : 0)
+}
+
 export interface WaitOptions {
   mode: ScanMode
   poller: Poller
   log: (message: string) => void
+  /** Settle window in ms for the mode that applies (default DEFAULT_SETTLE_MS). */
+  settleMs?: (mode: 'BASIC' | 'ENHANCED') => number
+  /** A basic scan that completed longer ago than this (ms) is restarted rather than trusted; undefined = never. */
+  maxScanAgeMs?: number
+  /** Wall-clock time in epoch ms, to compare with ECR's completion time (default Date.now). */
+  wallNow?: () => number
 }
 
 export interface ScanResult {
@@ -267,8 +295,10 @@ export interface ScanResult {
   completedAt: Date | undefined
   /** Whether we called StartImageScan. */
   startedScan: boolean
-  /** Full readings taken after completion until two agreed. */
+  /** Full readings taken after completion until the findings had settled. */
   readings: number
+  /** The settle window that applied (ms). */
+  settleMs: number
 }
 
 /**
@@ -276,7 +306,9 @@ export interface ScanResult {
  * - basic (or unknown): StartImageScan when no scan exists (LimitExceededException = already scanned in 24 h);
  * - enhanced: never StartImageScan; ACTIVE counts as complete;
  * - PENDING/IN_PROGRESS (and no scan yet) wait; FAILED/UNSUPPORTED_IMAGE/… throw ScanStatusError;
- * - after completion, full readings repeat until two consecutive ones agree (findings arrive late).
+ * - after the first complete reading, full readings repeat until the findings have stayed unchanged for the settle
+ *   window (the window restarts whenever they change) and at least two readings agree: findings arrive late;
+ * - basic: a COMPLETE scan older than maxScanAgeMs (by ECR's clock) is restarted and its successor awaited.
  * Throws an ActionError with the elapsed time and last status when the poller's deadline passes.
  */
 export async function waitForScan(
@@ -290,16 +322,29 @@ export async function waitForScan(
   let lastStatus = 'NOT_STARTED'
   let lastDescription: string | undefined
   let previous: FindingsReading | undefined
+  let previousFingerprint = ''
+  let changedAt = 0
+  let changes = 0
   let readings = 0
+  /** Completion time of a basic scan we restarted for being older than max-scan-age. */
+  let staleCompletedAt: number | undefined
+  const wallNow = options.wallNow ?? (() => Date.now())
   const name = targetName(target)
+  const settleFor = (m: ScanMode, status: string): number => {
+    const effective = m === 'UNKNOWN' ? (status === 'ACTIVE' ? 'ENHANCED' : 'BASIC') : m
+    return Math.max(0, (options.settleMs ?? ((x) => DEFAULT_SETTLE_MS[x]))(effective))
+  }
 
   const timeout = (): ActionError => {
     const settling = previous !== undefined
+    const settle = settleFor(mode, lastStatus)
+    const stable = poller.clock.now() - changedAt
     const what = settling
-      ? `the findings of ${name} to settle (status ${lastStatus}; ${previous?.findings.length ?? 0} findings in the last reading, still changing)`
+      ? `the findings of ${name} to settle (status ${lastStatus}; ${previous?.findings.length ?? 0} findings in the last reading, unchanged for ${formatDuration(stable)} of the ${formatDuration(settle)} settle time${changes > 0 ? `, changed ${changes} time(s) since the first complete reading` : ''})`
       : `the ECR scan of ${name} (last status ${lastStatus}${lastDescription ? `: ${lastDescription.replace(/\.$/, '')}` : ''})`
-    const hint =
-      mode === 'ENHANCED'
+    const hint = settling
+      ? `Raise "timeout" so that it leaves room for "settle-time" (${formatDuration(settle)}) after the scan completes; findings that are still arriving are never trusted.`
+      : mode === 'ENHANCED'
         ? 'Raise "timeout", and check in Amazon Inspector (Coverage → Container images) that this repository is covered and scanned.'
         : 'Raise "timeout"; basic scans usually finish within a few minutes.'
     return new ActionError(
@@ -345,23 +390,66 @@ export async function waitForScan(
     if ((SCAN_ERROR_STATUSES as readonly string[]).includes(status)) {
       throw new ScanStatusError(name, status, lastDescription)
     }
+    let capMs = Infinity
+    const completedAt = page?.imageScanFindings?.imageScanCompletedAt
+    if (
+      status === 'COMPLETE' &&
+      mode !== 'ENHANCED' &&
+      completedAt !== undefined &&
+      staleCompletedAt !== undefined &&
+      completedAt.getTime() <= staleCompletedAt
+    ) {
+      log(
+        `  ${name}: still the old scan (completed ${completedAt.toISOString()}); waiting for the new one`
+      )
+      previous = undefined
+      if (!(await poller.wait())) throw timeout()
+      continue
+    }
+    if (
+      status === 'COMPLETE' &&
+      mode !== 'ENHANCED' &&
+      options.maxScanAgeMs !== undefined &&
+      completedAt !== undefined &&
+      staleCompletedAt === undefined &&
+      wallNow() - completedAt.getTime() > options.maxScanAgeMs
+    ) {
+      if (await restartStaleScan(ecr, target, completedAt, options.maxScanAgeMs, log)) {
+        staleCompletedAt = completedAt.getTime()
+        startedScan = true
+        previous = undefined
+        poller.reset()
+        if (!(await poller.wait())) throw timeout()
+        continue
+      }
+      // Enhanced scanning after all (scan on push reports COMPLETE): Inspector keeps it current.
+      mode = 'ENHANCED'
+    }
     if (DONE_STATUSES.has(status) && page) {
       const reading = await readAllFindings(ecr, target, page)
       readings++
-      const fingerprint = findingsFingerprint(reading.findings)
+      const now = poller.clock.now()
+      const fingerprint = `${reading.status}|${findingsFingerprint(reading.findings)}`
+      const settle = settleFor(mode, status)
+      let note: string
+      if (!previous) {
+        changedAt = now
+        note = `(settling: trusted once unchanged for ${formatDuration(settle)})`
+      } else if (fingerprint !== previousFingerprint) {
+        changedAt = now
+        changes++
+        poller.reset()
+        note = `(changed: waiting for them to settle, ${formatDuration(settle)} from now)`
+      } else {
+        note =
+          now - changedAt >= settle
+            ? `(unchanged for ${formatDuration(now - changedAt)}: settled)`
+            : `(unchanged for ${formatDuration(now - changedAt)} of ${formatDuration(settle)})`
+      }
       log(
-        `  ${name}: ${status}, ${reading.findings.length} finding(s) over ${reading.pages} page(s) after ${formatDuration(poller.elapsedMs())}` +
-          (previous
-            ? findingsFingerprint(previous.findings) === fingerprint
-              ? ' (unchanged: settled)'
-              : ' (changed: waiting for them to settle)'
-            : ' (checking that they have settled)')
+        `  ${name}: ${status}, ${reading.findings.length} finding(s) over ${reading.pages} page(s) after ${formatDuration(poller.elapsedMs())} ${note}`
       )
-      if (
-        previous &&
-        findingsFingerprint(previous.findings) === fingerprint &&
-        previous.status === reading.status
-      ) {
+      if (previous && fingerprint === previousFingerprint && now - changedAt >= settle) {
         if (mode === 'UNKNOWN') mode = status === 'ACTIVE' ? 'ENHANCED' : 'BASIC'
         return {
           target,
@@ -372,18 +460,69 @@ export async function waitForScan(
           pages: reading.pages,
           completedAt: reading.completedAt,
           startedScan,
-          readings
+          readings,
+          settleMs: settle
         }
       }
-      if (previous) poller.reset()
       previous = reading
+      previousFingerprint = fingerprint
+      // Poll again no later than the end of the settle window (and at least once more when it is 0).
+      capMs = Math.max(1, changedAt + settle - now)
     } else {
       previous = undefined
+      previousFingerprint = ''
       log(
         `  ${name}: ${status}${lastDescription ? ` (${lastDescription})` : ''} after ${formatDuration(poller.elapsedMs())}`
       )
     }
-    if (!(await poller.wait())) throw timeout()
+    if (!(await poller.wait(capMs))) throw timeout()
+  }
+}
+
+/** Long durations as the "max-scan-age" input spells them: 168h. */
+function formatHours(ms: number): string {
+  return ms >= 3_600_000 && ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : formatDuration(ms)
+}
+
+/**
+ * Restarts a basic scan that is older than max-scan-age (ECR allows one basic scan per image per 24 hours); false
+ * when ECR says scanning is enhanced (StartImageScan disabled), where the age does not matter.
+ */
+async function restartStaleScan(
+  ecr: EcrSender,
+  target: ScanTarget,
+  completedAt: Date,
+  maxAgeMs: number,
+  log: (message: string) => void
+): Promise<boolean> {
+  const name = targetName(target)
+  try {
+    await ecr.send(
+      new StartImageScanCommand({
+        repositoryName: target.repositoryName,
+        registryId: target.registryId,
+        imageId: { imageDigest: target.digest }
+      })
+    )
+    log(
+      `  ${name}: the last basic scan completed ${completedAt.toISOString()}, older than "max-scan-age" (${formatHours(maxAgeMs)}): started a new scan`
+    )
+    return true
+  } catch (error) {
+    const code = awsErrorCode(error)
+    if (code === 'ValidationException' && /disabled|enhanced/i.test(errorMessage(error))) {
+      log(
+        `  ${name}: StartImageScan is not available (${errorMessage(error)}): enhanced scanning keeps the findings current, so "max-scan-age" does not apply`
+      )
+      return false
+    }
+    if (code === 'LimitExceededException') {
+      throw new ActionError(
+        `The last basic scan of ${name} completed ${completedAt.toISOString()}, older than "max-scan-age" (${formatHours(maxAgeMs)}), and ECR refused a new scan (LimitExceededException: ECR allows one basic scan per image per 24 hours, and one was started within the last day)`,
+        'Re-run the job once that scan has completed (or after 24 hours), or raise "max-scan-age" to trust the older findings.'
+      )
+    }
+    throw describeAwsError(error, { action: 'ecr:StartImageScan', resource: target.repositoryName })
   }
 }
 

@@ -18,6 +18,7 @@ import { RegistryProxy } from './registry/proxy.js'
 import { createEcrService, type EcrService } from './services/ecr.js'
 import { KubeSim } from './kube/index.js'
 import { mountGitHub, type GitHubSim } from './github.js'
+import { createKmsService } from './services/kms.js'
 import { createStsService, type StsService } from './services/sts.js'
 
 export interface StackOptions {
@@ -132,12 +133,15 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       backend = started
     }
     let proxy: RegistryProxy | undefined
+    const kms = createKmsService({ clock, accountId, region })
+    server.register(kms)
     const ecr = createEcrService({
       clock,
       accountId,
       region,
       backend,
-      registryHost: () => proxy?.host ?? ''
+      registryHost: () => proxy?.host ?? '',
+      kms
     })
     server.register(ecr)
     if (backend) {

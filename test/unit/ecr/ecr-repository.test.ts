@@ -5,6 +5,7 @@ import {
   ECRClient,
   GetLifecyclePolicyCommand,
   LifecyclePolicyNotFoundException,
+  ListTagsForResourceCommand,
   PutLifecyclePolicyCommand,
   RepositoryAlreadyExistsException,
   type Repository,
@@ -76,6 +77,7 @@ describe('ensureRepository', () => {
 
   it('compares the lifecycle policy of an existing repository without applying it', async () => {
     ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [repo()] })
+    ecrMock.on(ListTagsForResourceCommand).resolves({ tags: [{ Key: 'team', Value: 'shop' }] })
     ecrMock
       .on(GetLifecyclePolicyCommand)
       .rejects(new LifecyclePolicyNotFoundException({ message: 'none', $metadata: {} }))
@@ -108,6 +110,7 @@ describe('ensureRepository', () => {
     expect(info.created).toBe(true)
     const create = ecrMock.commandCalls(CreateRepositoryCommand)[0]?.args[0].input
     expect(create).toMatchObject({
+      tags: [{ Key: 'created-by', Value: 'shipline/build-tag-push' }],
       repositoryName: 'team/api',
       registryId: '123456789012',
       imageTagMutability: 'IMMUTABLE',
@@ -120,12 +123,82 @@ describe('ensureRepository', () => {
       rules: [
         {
           rulePriority: 1,
-          description: 'Keep the last 10 untagged images',
-          selection: { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 10 },
+          description: 'Keep the last 10 images',
+          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 },
           action: { type: 'expire' }
         }
       ]
     })
+  })
+
+  it('issue 9 #9: applies the missing lifecycle policy to a repository this action created (its creation tag), never to others', async () => {
+    const policyMissing = () =>
+      ecrMock
+        .on(GetLifecyclePolicyCommand)
+        .rejects(new LifecyclePolicyNotFoundException({ message: 'none', $metadata: {} }))
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [repo()] })
+    policyMissing()
+    ecrMock.on(ListTagsForResourceCommand).resolves({
+      tags: [
+        { Key: 'team', Value: 'shop' },
+        { Key: 'created-by', Value: 'shipline/build-tag-push' }
+      ]
+    })
+    ecrMock.on(PutLifecyclePolicyCommand).resolves({})
+    const ours = await ensureRepository(ecr, {
+      repositoryName: 'team/api',
+      create: true,
+      settings,
+      lifecyclePolicy: keepLastPolicy(5)
+    })
+    expect(ours.differences).toEqual([])
+    expect(ours.notes).toEqual([
+      expect.stringContaining('applied the lifecycle policy that was missing')
+    ])
+    expect(ecrMock.commandCalls(ListTagsForResourceCommand)[0]?.args[0].input).toEqual({
+      resourceArn: 'arn:aws:ecr:us-east-1:123456789012:repository/team/api'
+    })
+    expect(
+      ecrMock.commandCalls(PutLifecyclePolicyCommand)[0]?.args[0].input.lifecyclePolicyText
+    ).toBe(keepLastPolicy(5))
+
+    ecrMock.reset()
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [repo()] })
+    policyMissing()
+    ecrMock.on(ListTagsForResourceCommand).rejects(
+      Object.assign(new Error('not authorized to perform: ecr:ListTagsForResource'), {
+        name: 'AccessDeniedException'
+      })
+    )
+    const unknown = await ensureRepository(ecr, {
+      repositoryName: 'team/api',
+      create: true,
+      settings,
+      lifecyclePolicy: keepLastPolicy(5)
+    })
+    expect(unknown.differences).toEqual(['it has no lifecycle policy, the inputs give one'])
+    expect(unknown.notes[0]).toContain('grant ecr:ListTagsForResource')
+    expect(ecrMock.commandCalls(PutLifecyclePolicyCommand)).toHaveLength(0)
+  })
+
+  it('when PutLifecyclePolicy fails after CreateRepository, the error says a re-run applies it', async () => {
+    ecrMock.on(DescribeRepositoriesCommand).rejects(notFound())
+    ecrMock.on(CreateRepositoryCommand).resolves({ repository: repo() })
+    ecrMock.on(PutLifecyclePolicyCommand).rejects(
+      Object.assign(new Error('not authorized to perform: ecr:PutLifecyclePolicy'), {
+        name: 'AccessDeniedException'
+      })
+    )
+    await expect(
+      ensureRepository(ecr, {
+        repositoryName: 'team/api',
+        create: true,
+        settings,
+        lifecyclePolicy: keepLastPolicy(5)
+      })
+    ).rejects.toThrow(
+      /^Created ECR repository "team\/api", but could not apply its lifecycle policy: .*ecr:PutLifecyclePolicy.*re-run applies the missing policy\.$/s
+    )
   })
 
   it('fails naming the repository and the fix when it is missing and creation is off', async () => {
@@ -165,6 +238,67 @@ describe('ensureRepository', () => {
     await expect(
       ensureRepository(ecr, { repositoryName: 'team/api', create: true, settings })
     ).rejects.toThrow(/"ecr:DescribeRepositories"/)
+  })
+})
+
+describe('ensureRepository: the KMS key of an existing repository', () => {
+  const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+  const kmsRepo = () => repo({ encryptionConfiguration: { encryptionType: 'KMS', kmsKey: KEY } })
+  const kmsSettings = (kmsKey: string): RepositorySettings => ({
+    ...settings,
+    encryptionType: 'KMS',
+    kmsKey
+  })
+  const ensure = (kmsKey: string, resolveKmsKey?: (id: string) => Promise<string | undefined>) => {
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [kmsRepo()] })
+    return ensureRepository(ecr, {
+      repositoryName: 'team/api',
+      create: true,
+      settings: kmsSettings(kmsKey),
+      resolveKmsKey
+    })
+  }
+
+  it('compares a key ID or key ARN directly', async () => {
+    expect((await ensure('1234abcd-12ab-34cd-56ef-1234567890ab')).differences).toEqual([])
+    expect((await ensure(KEY)).differences).toEqual([])
+    expect((await ensure('ffffffff-12ab-34cd-56ef-1234567890ab')).differences).toEqual([
+      `the KMS key is ${KEY}, the inputs ask for ffffffff-12ab-34cd-56ef-1234567890ab`
+    ])
+  })
+
+  it('resolves an alias with kms:DescribeKey: the same key is no difference, another key is', async () => {
+    const asked: string[] = []
+    const same = await ensure('alias/shop', (id) => {
+      asked.push(id)
+      return Promise.resolve(KEY)
+    })
+    expect(asked).toEqual(['alias/shop'])
+    expect(same.differences).toEqual([])
+    expect(same.notes).toEqual([])
+    const other = await ensure('alias/other', () =>
+      Promise.resolve(KEY.replace('1234abcd', 'ffffffff'))
+    )
+    expect(other.differences).toEqual([
+      `the KMS key is ${KEY}, the inputs ask for alias/other (${KEY.replace('1234abcd', 'ffffffff')})`
+    ])
+  })
+
+  it('says the comparison was skipped when the alias cannot be resolved, instead of reporting a difference', async () => {
+    const denied = await ensure('alias/shop', () =>
+      Promise.reject(
+        Object.assign(new Error('not authorized to perform: kms:DescribeKey'), {
+          name: 'AccessDeniedException'
+        })
+      )
+    )
+    expect(denied.differences).toEqual([])
+    expect(denied.notes).toEqual([
+      `the KMS key comparison was skipped: ECR reports the key ARN ${KEY}, and "alias/shop" could not be resolved (AccessDeniedException: grant kms:DescribeKey on the key to compare)`
+    ])
+    const none = await ensure('arn:aws:kms:us-east-1:123456789012:alias/shop')
+    expect(none.differences).toEqual([])
+    expect(none.notes[0]).toContain('the KMS key comparison was skipped')
   })
 })
 

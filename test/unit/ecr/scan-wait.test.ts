@@ -8,6 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import {
   detectScanMode,
+  ecrClockNow,
   Poller,
   readAllFindings,
   ScanStatusError,
@@ -38,6 +39,7 @@ beforeEach(() => {
   ecrMock.reset()
 })
 
+/** Settle window 0: the findings are trusted at the second equal reading (the settle window has its own tests). */
 function setup(states: ScanState[], timeoutMs = 600_000, pageSize = 100) {
   const script = scriptedFindings(states, pageSize)
   ecrMock.on(DescribeImageScanFindingsCommand).callsFake(script.handler)
@@ -45,7 +47,7 @@ function setup(states: ScanState[], timeoutMs = 600_000, pageSize = 100) {
   const poller = new Poller(clock, timeoutMs)
   const log: string[] = []
   const wait = (mode: ScanMode) =>
-    waitForScan(ecr, target, { mode, poller, log: (m) => log.push(m) })
+    waitForScan(ecr, target, { mode, poller, log: (m) => log.push(m), settleMs: () => 0 })
   return { script, clock, poller, log, wait }
 }
 
@@ -279,7 +281,7 @@ describe('waitForScan: enhanced', () => {
     await expect(
       waitForScan(ecr, target, { mode: 'ENHANCED', poller, log: () => undefined })
     ).rejects.toThrow(
-      /waiting for the findings of .* to settle \(status ACTIVE; \d+ findings in the last reading, still changing\)/
+      /waiting for the findings of .* to settle \(status ACTIVE; \d+ findings in the last reading, unchanged for 0s of the 1m settle time, changed \d+ time\(s\)/
     )
   })
 
@@ -296,12 +298,179 @@ describe('waitForScan: enhanced', () => {
         imageScanFindings: { enhancedFindings: [enhancedFinding('CVE-1', 'LOW')] }
       })
     })
-    const poller = new Poller(fakeClock(), 60_000)
+    const poller = new Poller(fakeClock(), 600_000)
     const result = await waitForScan(ecr, target, {
       mode: 'ENHANCED',
       poller,
       log: () => undefined
     })
     expect(result.findings).toHaveLength(1)
+  })
+})
+
+describe('waitForScan: settle time (issue 9 #1)', () => {
+  const CRITICAL = enhancedFinding('CVE-2024-3094', 'CRITICAL')
+
+  /** ECR reports ACTIVE with no findings, and a CRITICAL from `atMs` after the first call (on the fake clock). */
+  function lateFinding(clock: { now: () => number }, atMs: number) {
+    let first: number | undefined
+    ecrMock.on(DescribeImageScanFindingsCommand).callsFake(() => {
+      first ??= clock.now()
+      return Promise.resolve({
+        imageScanStatus: { status: 'ACTIVE' },
+        imageScanFindings: { enhancedFindings: clock.now() - first >= atMs ? [CRITICAL] : [] }
+      })
+    })
+  }
+
+  it('enhanced: a CRITICAL that arrives 30 s after ACTIVE is gated (default settle 60 s)', async () => {
+    const clock = fakeClock()
+    lateFinding(clock, 30_000)
+    const poller = new Poller(clock, 600_000)
+    const log: string[] = []
+    const result = await waitForScan(ecr, target, {
+      mode: 'ENHANCED',
+      poller,
+      log: (m) => log.push(m)
+    })
+    expect(result.findings.map((f) => f.id)).toEqual(['CVE-2024-3094'])
+    expect(result.settleMs).toBe(60_000)
+    // The window restarted when the finding arrived: trusted only 60 s after the last change.
+    expect(poller.elapsedMs()).toBeGreaterThanOrEqual(90_000)
+    expect(log.join('\n')).toContain('(changed: waiting for them to settle, 1m from now)')
+  })
+
+  it('an UNKNOWN mode that turns out ACTIVE uses the enhanced window', async () => {
+    const clock = fakeClock()
+    lateFinding(clock, 45_000)
+    const poller = new Poller(clock, 600_000)
+    const result = await waitForScan(ecr, target, { mode: 'UNKNOWN', poller, log: () => undefined })
+    expect(result.mode).toBe('ENHANCED')
+    expect(result.findings).toHaveLength(1)
+  })
+
+  it('basic: trusted after the shorter basic window; a configured window is honoured', async () => {
+    ecrMock.on(DescribeImageScanFindingsCommand).resolves({
+      imageScanStatus: { status: 'COMPLETE' },
+      imageScanFindings: { findings: [basicFinding('CVE-2023-1', 'HIGH')] }
+    })
+    const clock = fakeClock()
+    const poller = new Poller(clock, 600_000)
+    const basic = await waitForScan(ecr, target, { mode: 'BASIC', poller, log: () => undefined })
+    expect(basic.settleMs).toBe(10_000)
+    expect(poller.elapsedMs()).toBe(10_000)
+    const clock2 = fakeClock()
+    const poller2 = new Poller(clock2, 600_000)
+    const custom = await waitForScan(ecr, target, {
+      mode: 'BASIC',
+      poller: poller2,
+      log: () => undefined,
+      settleMs: () => 3000
+    })
+    expect(custom.settleMs).toBe(3000)
+    expect(poller2.elapsedMs()).toBe(3000)
+  })
+
+  it('fails closed when the timeout ends inside the settle window, naming both settings', async () => {
+    const clock = fakeClock()
+    lateFinding(clock, 1_000_000)
+    const poller = new Poller(clock, 40_000)
+    const error = (await waitForScan(ecr, target, {
+      mode: 'ENHANCED',
+      poller,
+      log: () => undefined
+    }).catch((e: unknown) => e)) as Error
+    expect(error.message).toMatch(
+      /^Timed out after 40s waiting for the findings of team\/api@sha256:a+ to settle \(status ACTIVE; 0 findings in the last reading, unchanged for 40s of the 1m settle time\)/
+    )
+    expect(error.message).toContain('"settle-time"')
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(40_000)
+  })
+})
+
+describe('waitForScan: max-scan-age (basic)', () => {
+  const DAY = 24 * 3600 * 1000
+  const NOW = Date.UTC(2026, 11, 3, 12)
+
+  /** A COMPLETE basic scan from `ageMs` ago; after StartImageScan, IN_PROGRESS once, then a fresh COMPLETE. */
+  function staleScan(ageMs: number, startError?: Error) {
+    let restarted = false
+    let pollsSinceRestart = 0
+    ecrMock.on(StartImageScanCommand).callsFake(() => {
+      if (startError) return Promise.reject(startError)
+      restarted = true
+      return Promise.resolve({ imageScanStatus: { status: 'IN_PROGRESS' } })
+    })
+    ecrMock.on(DescribeImageScanFindingsCommand).callsFake(() => {
+      if (restarted && pollsSinceRestart++ === 0)
+        return Promise.resolve({ imageScanStatus: { status: 'IN_PROGRESS' } })
+      return Promise.resolve({
+        imageScanStatus: { status: 'COMPLETE' },
+        imageScanFindings: {
+          imageScanCompletedAt: new Date(restarted ? NOW : NOW - ageMs),
+          findings: restarted ? [basicFinding('CVE-2026-1', 'CRITICAL')] : []
+        }
+      })
+    })
+  }
+
+  const wait = (maxScanAgeMs: number | undefined, mode: ScanMode = 'BASIC') => {
+    const log: string[] = []
+    const promise = waitForScan(ecr, target, {
+      mode,
+      poller: new Poller(fakeClock(), 600_000),
+      log: (m) => log.push(m),
+      settleMs: () => 0,
+      maxScanAgeMs,
+      wallNow: () => NOW
+    })
+    return { promise, log }
+  }
+
+  it('restarts a scan older than max-scan-age and gates the new findings', async () => {
+    staleScan(8 * DAY)
+    const { promise, log } = wait(7 * DAY)
+    const result = await promise
+    expect(ecrMock.commandCalls(StartImageScanCommand)).toHaveLength(1)
+    expect(result.startedScan).toBe(true)
+    expect(result.completedAt?.getTime()).toBe(NOW)
+    expect(result.findings.map((f) => f.id)).toEqual(['CVE-2026-1'])
+    expect(log.join('\n')).toContain('older than "max-scan-age" (168h')
+  })
+
+  it('trusts a scan younger than max-scan-age, and never restarts without a limit', async () => {
+    staleScan(6 * DAY)
+    expect((await wait(7 * DAY).promise).findings).toEqual([])
+    staleScan(30 * DAY)
+    expect((await wait(undefined).promise).findings).toEqual([])
+    expect(ecrMock.commandCalls(StartImageScanCommand)).toHaveLength(0)
+  })
+
+  it('an unknown mode that turns out enhanced (StartImageScan disabled) trusts the old COMPLETE scan', async () => {
+    staleScan(8 * DAY, awsError('ValidationException', 'This feature is disabled'))
+    const { promise, log } = wait(7 * DAY, 'UNKNOWN')
+    const result = await promise
+    expect(result.mode).toBe('ENHANCED')
+    expect(result.startedScan).toBe(false)
+    expect(log.join('\n')).toContain('"max-scan-age" does not apply')
+  })
+
+  it('fails with the fix when ECR refuses the restart (one basic scan per 24 hours)', async () => {
+    staleScan(
+      8 * DAY,
+      awsError('LimitExceededException', 'The scan quota per image has been exceeded.')
+    )
+    await expect(wait(7 * DAY).promise).rejects.toThrow(
+      /older than "max-scan-age" \(168h\), and ECR refused a new scan \(LimitExceededException.*raise "max-scan-age"/
+    )
+  })
+})
+
+describe('ecrClockNow', () => {
+  it("adds the SDK's clock-skew offset (from ECR's Date header) to the local clock", () => {
+    const before = Date.now()
+    const skewed = { send: ecr.send.bind(ecr), config: { systemClockOffset: 8 * 24 * 3600 * 1000 } }
+    expect(ecrClockNow(skewed) - before).toBeGreaterThanOrEqual(8 * 24 * 3600 * 1000)
+    expect(Math.abs(ecrClockNow({ send: ecr.send.bind(ecr) }) - Date.now())).toBeLessThan(1000)
   })
 })

@@ -462,6 +462,8 @@ export class SimServer {
   private async handleAws(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const started = Date.now()
     const requestId = randomUUID()
+    // AWS answers with its own clock in the Date header (the SDK corrects clock skew from it): simulated time here.
+    res.setHeader('date', new Date(this.clock.now()).toUTCString())
     const authHeader = parseAuthorization(req.headers.authorization)
     const rawBody = await readBody(req)
     const contentType = String(req.headers['content-type'] ?? '')

@@ -35,6 +35,11 @@ export interface FindingSeed {
   score?: number
   exploitAvailable?: 'YES' | 'NO'
   packageManager?: string
+  /**
+   * Enhanced only: simulated seconds after the scan turns ACTIVE before this finding is reported (default 0).
+   * Amazon Inspector reports ACTIVE first and fills in findings seconds to minutes later.
+   */
+  atSeconds?: number
 }
 
 export interface ScanScenario {
@@ -43,8 +48,6 @@ export interface ScanScenario {
   description?: string
   /** Basic: simulated seconds a scan stays IN_PROGRESS (default 10). */
   scanSeconds?: number
-  /** Enhanced: polls of DescribeImageScanFindings until every finding has arrived (default 2). */
-  enhancedPolls?: number
   findings?: FindingSeed[]
 }
 
@@ -74,6 +77,11 @@ interface Scan {
   type: 'BASIC' | 'ENHANCED'
   startedAt: number
   polls: number
+  /**
+   * Basic only: the findings as first read after completion. A basic scan is a snapshot: later scenario changes (a
+   * new CVE in the vulnerability database) show only in a new scan. Enhanced scanning is continuous (read live).
+   */
+  findings?: FindingSeed[]
 }
 
 interface ImageInfo {
@@ -200,6 +208,8 @@ export interface EcrOptions {
   backend?: BackendRegistry
   /** `127.0.0.1:<port>` of the proxy (resolved lazily: the proxy starts after the model). */
   registryHost: () => string
+  /** KMS keys and aliases: a repository stores the ARN of the key it was created with. */
+  kms?: { resolve(keyId: string): { arn: string } | undefined }
 }
 
 export interface EcrService extends ServiceModule {
@@ -227,6 +237,17 @@ export function createEcrService(options: EcrOptions): EcrService {
   }
 
   const arnOf = (name: string): string => `arn:aws:ecr:${region}:${accountId}:repository/${name}`
+
+  /** A repository by ARN (ListTagsForResource, TagResource, UntagResource). */
+  function byArn(value: unknown): Repository {
+    const arn = str(value) ?? ''
+    const r = [...repos.values()].find((x) => x.repositoryArn === arn)
+    if (!r)
+      throw invalid(
+        `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'the resource ${arn} does not exist'`
+      )
+    return r
+  }
 
   function repo(name: unknown): Repository {
     const n = str(name)
@@ -448,11 +469,9 @@ export function createEcrService(options: EcrOptions): EcrService {
     }
     const all = scenario.findings ?? []
     if (type === 'ENHANCED') {
-      const polls = Math.max(1, scenario.enhancedPolls ?? 2)
-      const visible = all.slice(
-        0,
-        Math.floor((all.length * Math.min(Math.max(scan.polls - 1, 0), polls)) / polls)
-      )
+      // ACTIVE from the start; each finding appears atSeconds of simulated time later (not per poll).
+      const elapsed = clock.now() - scan.startedAt
+      const visible = all.filter((f) => elapsed >= (f.atSeconds ?? 0) * 1000)
       return {
         status: 'ACTIVE',
         description: 'Continuous scan is selected for image.',
@@ -464,11 +483,13 @@ export function createEcrService(options: EcrOptions): EcrService {
     const doneAt = scan.startedAt + (scenario.scanSeconds ?? 10) * 1000
     if (clock.now() < doneAt)
       return { status: 'IN_PROGRESS', description: 'The scan is in progress.', findings: [], type }
+    // A basic scan is a snapshot: fixed the first time its completed results are read.
+    scan.findings ??= all
     return {
       status: 'COMPLETE',
       description: 'The scan was completed successfully.',
       completedAt: doneAt,
-      findings: all,
+      findings: scan.findings,
       type
     }
   }
@@ -616,6 +637,59 @@ export function createEcrService(options: EcrOptions): EcrService {
     return undefined
   }
 
+  // ---- lifecycle policies ------------------------------------------------------------------------
+
+  interface LifecycleSelection {
+    tagStatus: 'tagged' | 'untagged' | 'any'
+    tagPrefixList?: string[]
+    tagPatternList?: string[]
+    countType: 'imageCountMoreThan' | 'sinceImagePushed'
+    countNumber: number
+  }
+
+  function selectsTags(selection: LifecycleSelection, tags: string[]): boolean {
+    if (selection.tagStatus === 'any') return true
+    if (selection.tagStatus === 'untagged') return tags.length === 0
+    if (tags.length === 0) return false
+    const prefixes = selection.tagPrefixList ?? []
+    const patterns = (selection.tagPatternList ?? []).map((p) => wildcardRegExp(p))
+    return (
+      prefixes.every((p) => tags.some((t) => t.startsWith(p))) &&
+      patterns.every((re) => tags.some((t) => re.test(t)))
+    )
+  }
+
+  /**
+   * The images a repository's lifecycle policy expires now, per the ECR user guide: rules apply from the lowest
+   * rulePriority up; an image whose tags a rule selects belongs to that rule (expired or kept) and no later rule
+   * can expire it; imageCountMoreThan keeps the N most recently pushed of the rule's images, sinceImagePushed
+   * expires those pushed more than N days ago.
+   */
+  async function lifecycleExpired(
+    r: Repository
+  ): Promise<Array<{ info: ImageInfo; rulePriority: number }>> {
+    if (!r.lifecyclePolicyText) return []
+    const rules = (
+      JSON.parse(r.lifecyclePolicyText) as {
+        rules: Array<{ rulePriority: number; selection: LifecycleSelection }>
+      }
+    ).rules.sort((a, b) => a.rulePriority - b.rulePriority)
+    const all = await images(r)
+    const claimed = new Set<string>()
+    const expired: Array<{ info: ImageInfo; rulePriority: number }> = []
+    for (const rule of rules) {
+      const mine = all.filter((i) => !claimed.has(i.digest) && selectsTags(rule.selection, i.tags))
+      for (const i of mine) claimed.add(i.digest)
+      const newestFirst = [...mine].sort((a, b) => b.pushedAt - a.pushedAt)
+      const out =
+        rule.selection.countType === 'imageCountMoreThan'
+          ? newestFirst.slice(rule.selection.countNumber)
+          : newestFirst.filter((i) => clock.now() - i.pushedAt > rule.selection.countNumber * DAY)
+      for (const info of out) expired.push({ info, rulePriority: rule.rulePriority })
+    }
+    return expired
+  }
+
   // ---- handlers ----------------------------------------------------------------------------------
 
   const handlers: ServiceModule['handlers'] = {
@@ -676,6 +750,22 @@ export function createEcrService(options: EcrOptions): EcrService {
         throw invalid(
           "Invalid parameter at 'encryptionConfiguration' failed to satisfy constraint: 'kmsKey can only be specified when encryptionType is KMS'"
         )
+      let kmsKey: string | undefined
+      if (enc.encryptionType !== 'AES256') {
+        // ECR reports the key ARN, whichever form (key ID, key ARN, alias name or alias ARN) named the key.
+        const named = enc.kmsKey ?? 'alias/aws/ecr'
+        const key = options.kms?.resolve(named)
+        if (!key && (options.kms || named.startsWith('alias/') || named.includes(':alias/')))
+          throw new AwsError(
+            'KmsException',
+            `KMS key ${named} is not usable: NotFoundException (the key or alias does not exist)`,
+            400,
+            { kmsError: 'NotFoundException' }
+          )
+        kmsKey =
+          key?.arn ??
+          (named.startsWith('arn:') ? named : `arn:aws:kms:${region}:${accountId}:key/${named}`)
+      }
       const tags = (input['tags'] as Array<{ Key: string; Value: string }> | undefined) ?? []
       if (tags.length > 50)
         throw new AwsError(
@@ -699,12 +789,7 @@ export function createEcrService(options: EcrOptions): EcrService {
         encryptionConfiguration:
           enc.encryptionType === 'AES256'
             ? { encryptionType: 'AES256' }
-            : {
-                encryptionType: enc.encryptionType as string,
-                kmsKey:
-                  enc.kmsKey ??
-                  `arn:aws:kms:${region}:${accountId}:key/${randomBytes(16).toString('hex')}`
-              },
+            : { encryptionType: enc.encryptionType as string, kmsKey },
         tags,
         pushes: new Map()
       }
@@ -792,6 +877,15 @@ export function createEcrService(options: EcrOptions): EcrService {
         const action = rule['action'] as Record<string, unknown> | undefined
         if (action?.['type'] !== 'expire') throw fail('action.type must be "expire"')
       }
+      const rules = policy.rules as Array<{
+        rulePriority: number
+        selection: { tagStatus: string }
+      }>
+      const anyRules = rules.filter((rule) => rule.selection.tagStatus === 'any')
+      if (anyRules.length > 1) throw fail("only one rule may have tagStatus 'any'")
+      const highest = Math.max(...rules.map((rule) => rule.rulePriority))
+      if (anyRules[0] && anyRules[0].rulePriority !== highest)
+        throw fail("a rule with tagStatus 'any' must have the highest rulePriority")
       r.lifecyclePolicyText = text
       return { registryId: accountId, repositoryName: r.repositoryName, lifecyclePolicyText: text }
     },
@@ -1124,14 +1218,33 @@ export function createEcrService(options: EcrOptions): EcrService {
       }
     },
 
-    ListTagsForResource: (input) => {
-      const arn = str(input['resourceArn']) ?? ''
-      const r = [...repos.values()].find((x) => x.repositoryArn === arn)
-      if (!r)
-        throw invalid(
-          `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'the resource ${arn} does not exist'`
+    ListTagsForResource: (input) => ({ tags: byArn(input['resourceArn']).tags }),
+
+    TagResource: (input) => {
+      const r = byArn(input['resourceArn'])
+      const tags = (input['tags'] as Array<{ Key?: string; Value?: string }> | undefined) ?? []
+      const merged = new Map(r.tags.map((t) => [t.Key, t.Value]))
+      for (const t of tags) {
+        if (typeof t.Key !== 'string' || t.Key.length < 1 || t.Key.length > 128)
+          throw invalid(
+            "Invalid parameter at 'tags' failed to satisfy constraint: 'Tag keys must be 1 to 128 characters'"
+          )
+        merged.set(t.Key, t.Value ?? '')
+      }
+      if (merged.size > 50)
+        throw new AwsError(
+          'TooManyTagsException',
+          'The list of tags on the repository is over the limit. The maximum number of tags that can be applied to a repository is 50.'
         )
-      return { tags: r.tags }
+      r.tags = [...merged].map(([Key, Value]) => ({ Key, Value }))
+      return {}
+    },
+
+    UntagResource: (input) => {
+      const r = byArn(input['resourceArn'])
+      const keys = (input['tagKeys'] as string[] | undefined) ?? []
+      r.tags = r.tags.filter((t) => !keys.includes(t.Key))
+      return {}
     }
   }
 
@@ -1253,6 +1366,30 @@ export function createEcrService(options: EcrOptions): EcrService {
             pushedAt: new Date(at).toISOString()
           }))
         ),
+      /**
+       * Runs every repository's lifecycle policy now (ECR does so within 24 hours): expires and deletes the selected
+       * images and returns them. `{"repository": name}` limits it to one repository; `{"dryRun": true}` only lists.
+       */
+      'lifecycle-run': async (body) => {
+        const only = typeof body['repository'] === 'string' ? [repo(body['repository'])] : undefined
+        const expired: Array<Record<string, unknown>> = []
+        for (const r of only ?? [...repos.values()]) {
+          for (const { info, rulePriority } of await lifecycleExpired(r)) {
+            expired.push({
+              repository: r.repositoryName,
+              imageDigest: info.digest,
+              imageTags: info.tags,
+              imagePushedAt: new Date(info.pushedAt).toISOString(),
+              appliedRulePriority: rulePriority
+            })
+            if (body['dryRun'] === true) continue
+            await backend?.deleteManifest(r.repositoryName, info.digest)
+            r.pushes.delete(info.digest)
+            scans.delete(scanKey(r.repositoryName, info.digest))
+          }
+        }
+        return { expired }
+      },
       'token-expire-all': () => {
         for (const t of tokens.values()) t.expiresAt = clock.now()
         return { expired: tokens.size }

@@ -97,7 +97,7 @@ describe('build-tag-push inputs', () => {
     })
     expect(inputs.extraTags).toEqual(['v1.2.3', 'release'])
     expect(JSON.parse(inputs.lifecyclePolicy ?? '')).toMatchObject({
-      rules: [{ selection: { countNumber: 10, tagStatus: 'untagged' } }]
+      rules: [{ selection: { countNumber: 10, tagStatus: 'any' } }]
     })
   })
 

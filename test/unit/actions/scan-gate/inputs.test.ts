@@ -40,7 +40,9 @@ describe('getInputs', () => {
       allowlist: undefined,
       sarifFile: undefined,
       reportFile: undefined,
-      dockerfile: 'Dockerfile'
+      dockerfile: 'Dockerfile',
+      settleSeconds: undefined,
+      maxScanAgeSeconds: 7 * 24 * 3600
     })
     expect(inputs.auth.region).toBe('us-east-1')
   })
@@ -65,6 +67,8 @@ describe('getInputs', () => {
       allowlist: 'allow.yml',
       'fail-on-scan-error': 'false',
       timeout: '90s',
+      'settle-time': '30s',
+      'max-scan-age': '48h',
       'sarif-file': 'out/scan.sarif',
       'report-file': join(workspace, 'reports/report.json'),
       dockerfile: 'docker/api.Dockerfile'
@@ -75,6 +79,8 @@ describe('getInputs', () => {
       ignoreUnfixed: true,
       failOnScanError: false,
       timeoutSeconds: 90,
+      settleSeconds: 30,
+      maxScanAgeSeconds: 48 * 3600,
       allowlist: { file: 'allow.yml', entries: [{ id: 'CVE-1' }] },
       sarifFile: join(workspace, 'out/scan.sarif'),
       reportFile: join(workspace, 'reports/report.json'),
@@ -102,6 +108,15 @@ describe('getInputs', () => {
     ],
     [{ image: 'api:v1', timeout: 'ten minutes' }, /^input "timeout": expected a duration/],
     [{ image: 'api:v1', timeout: '0' }, /^input "timeout": duration 0s is out of range/],
+    [
+      { image: 'api:v1', timeout: '60s', 'settle-time': '60s' },
+      /^input "settle-time": 60s leaves no time for the scan within "timeout" \(60s\)/
+    ],
+    [{ image: 'api:v1', 'settle-time': 'soon' }, /^input "settle-time": expected a duration/],
+    [
+      { image: 'api:v1', 'max-scan-age': '12h' },
+      /^input "max-scan-age": duration 43200s is out of range\. Use a value of at least 86400s/
+    ],
     [
       { image: 'api:v1', 'ignore-unfixed': 'yes' },
       /^input "ignore-unfixed": expected true or false/

@@ -231,7 +231,7 @@ describe('run: gating', () => {
       'scan-status': 'ACTIVE'
     })
     expect(script.calls.filter((c) => c.nextToken).length).toBeGreaterThanOrEqual(4)
-    expect(logText()).toContain('(changed: waiting for them to settle)')
+    expect(logText()).toContain('(changed: waiting for them to settle, 1m from now)')
     expect(logText()).toContain('::error title=CVE-2025-9999 (CRITICAL)::')
     expect(logText()).toContain('Upgrade to 3.0.14.')
   })
