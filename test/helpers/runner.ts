@@ -1,7 +1,10 @@
 /**
  * Runs a bundled action exactly as the GitHub runner does: `node dist/<name>/index.js` with INPUT_* variables and
  * the runner's file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_STATE) in a temp dir.
- * Every run is checked for leaked secrets: no value the action registered with ::add-mask:: may appear anywhere else.
+ * Every run is checked for leaked secrets: no value the action registered with ::add-mask::, no secret passed to it in
+ * its environment (AWS keys, session tokens, the OIDC request token), and no secret the local stack handed out
+ * (STS secret keys and session tokens, ECR passwords and tokens, OIDC tokens: `GET /_sim/secrets`) may appear in its
+ * log, outputs, summary or exported environment.
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -40,6 +43,8 @@ export interface RunResult {
   state: Record<string, string>
   /** Values the action registered with ::add-mask::. */
   secrets: string[]
+  /** Secrets the action never registered but must not print: from its environment and from the local stack. */
+  knownSecrets: string[]
   /** The text of each ::error:: / ::warning:: / ::notice:: line. */
   errors: string[]
   warnings: string[]
@@ -81,9 +86,30 @@ function commandLines(log: string, command: string): string[] {
     .map((line) => unescapeCommandData(line.slice(line.indexOf('::', 2) + 2)))
 }
 
-/** Throws when any registered secret appears outside its own ::add-mask:: line. */
+/** Environment variables whose values are credentials. */
+const SECRET_ENV = /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_RUNTIME_TOKEN|GITHUB_TOKEN|INPUT_.*(TOKEN|PASSWORD|SECRET).*)$/
+
+/** The secrets a local stack (packages/sim) handed out so far; [] when there is none or it has stopped. */
+export async function stackSecrets(adminUrl: string | undefined): Promise<string[]> {
+  if (!adminUrl) return []
+  try {
+    const res = await fetch(`${adminUrl}/secrets`, { signal: AbortSignal.timeout(5000) })
+    if (!res.ok) return []
+    const body = (await res.json()) as { secrets?: unknown }
+    return Array.isArray(body.secrets) ? body.secrets.filter((s) => typeof s === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Throws when any registered secret appears outside its own ::add-mask:: line, or any known secret (from the
+ * environment or the local stack) appears at all.
+ */
 export function assertNoLeakedSecrets(
-  result: Pick<RunResult, 'secrets' | 'stdout' | 'stderr' | 'outputs' | 'summary' | 'exportedEnv'>
+  result: Pick<RunResult, 'secrets' | 'stdout' | 'stderr' | 'outputs' | 'summary' | 'exportedEnv'> & {
+    knownSecrets?: string[]
+  }
 ): void {
   const scrubbedStdout = result.stdout
     .split('\n')
@@ -96,7 +122,8 @@ export function assertNoLeakedSecrets(
     ['summary', result.summary],
     ['exported env', JSON.stringify(result.exportedEnv)]
   ]
-  for (const secret of result.secrets) {
+  for (const secret of new Set([...result.secrets, ...(result.knownSecrets ?? [])])) {
+    if (secret.length < 8 && !result.secrets.includes(secret)) continue
     if (secret.length < 4) continue
     for (const [where, text] of places) {
       if (text.includes(secret)) {
@@ -200,6 +227,12 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     })
   })
 
+  const knownSecrets = [
+    ...Object.entries(env)
+      .filter(([key, value]) => SECRET_ENV.test(key) && value.length >= 8)
+      .map(([, value]) => value),
+    ...(await stackSecrets(env['SHIPLINE_SIM_ADMIN_URL']))
+  ]
   const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '')
   const log = stdout + stderr
   const result: RunResult = {
@@ -212,6 +245,7 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     exportedEnv: parseFileCommands(read(files.GITHUB_ENV)),
     state: { ...(options.postOf?.state ?? {}), ...parseFileCommands(read(files.GITHUB_STATE)) },
     secrets: [...(options.postOf?.secrets ?? []), ...commandLines(stdout, 'add-mask')],
+    knownSecrets,
     errors: commandLines(log, 'error'),
     warnings: commandLines(log, 'warning'),
     notices: commandLines(log, 'notice'),

@@ -37,9 +37,19 @@ export interface FaultRule {
   service?: string
   /** Operation (`CreateRepository`) or registry kind (`registry:manifest-put`); undefined = any. */
   operation?: string
-  type: 'throttle' | 'error' | 'latency'
+  /**
+   * `throttle` / `error` answer with an error; `latency` delays; `reset` closes the TCP connection without an answer
+   * (ECONNRESET at the client; on the registry after `afterBytes` of the request body: a push cut off mid-layer).
+   */
+  type: 'throttle' | 'error' | 'latency' | 'reset'
   /** Apply to the next N matching requests only (then the rule is spent). */
   count?: number
+  /** The rule is active for this many simulated seconds after it was added (a storm), then removed. */
+  forSeconds?: number
+  /** Simulated epoch ms at which a `forSeconds` rule ends (set by addFault). */
+  untilMs?: number
+  /** `reset` only: how many bytes of the request body to read before closing (default: all of it). */
+  afterBytes?: number
   /** Probability 0..1 of applying to a matching request (default 1). */
   rate?: number
   status?: number
@@ -48,6 +58,16 @@ export interface FaultRule {
   latencyMs?: number
   /** How many times the rule fired. */
   fired: number
+}
+
+/** A `reset` fault: close the connection (after `afterBytes` of the body, when set). */
+export interface ConnectionReset {
+  reset: true
+  afterBytes: number | undefined
+}
+
+export function isConnectionReset(value: unknown): value is ConnectionReset {
+  return typeof value === 'object' && value !== null && (value as ConnectionReset).reset === true
 }
 
 export type RawRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void
@@ -224,13 +244,23 @@ export class SimServer {
   }
 
   addFault(rule: Omit<FaultRule, 'id' | 'fired'>): FaultRule {
-    if (!['throttle', 'error', 'latency'].includes(rule.type)) {
+    if (!['throttle', 'error', 'latency', 'reset'].includes(rule.type)) {
       throw new AwsError(
         'ValidationException',
-        `fault type must be throttle, error or latency, got ${String(rule.type)}`
+        `fault type must be throttle, error, latency or reset, got ${String(rule.type)}`
+      )
+    }
+    if (rule.rate !== undefined && !(rule.rate >= 0 && rule.rate <= 1)) {
+      throw new AwsError('ValidationException', `fault rate must be within 0..1, got ${rule.rate}`)
+    }
+    if (rule.forSeconds !== undefined && !(rule.forSeconds > 0)) {
+      throw new AwsError(
+        'ValidationException',
+        `fault forSeconds must be positive, got ${rule.forSeconds}`
       )
     }
     const full: FaultRule = { ...rule, id: this.nextFaultId++, fired: 0 }
+    if (rule.forSeconds !== undefined) full.untilMs = this.clock.now() + rule.forSeconds * 1000
     this.faults.push(full)
     return full
   }
@@ -251,7 +281,9 @@ export class SimServer {
     service: string,
     operation: string,
     protocol: ServiceModule['protocol'] | 'registry'
-  ): Promise<AwsError | undefined> {
+  ): Promise<AwsError | ConnectionReset | undefined> {
+    const now = this.clock.now()
+    this.faults = this.faults.filter((f) => f.untilMs === undefined || f.untilMs > now)
     for (const rule of [...this.faults]) {
       if (rule.service !== undefined && rule.service !== service) continue
       if (rule.operation !== undefined && rule.operation !== operation) continue
@@ -265,6 +297,7 @@ export class SimServer {
         await new Promise((r) => setTimeout(r, rule.latencyMs ?? 1000))
         continue
       }
+      if (rule.type === 'reset') return { reset: true, afterBytes: rule.afterBytes }
       if (rule.type === 'throttle') {
         const code =
           rule.code ??
@@ -515,6 +548,12 @@ export class SimServer {
         }
       }
       const fault = await this.applyFaults(module.signingName, operation, protocol)
+      if (isConnectionReset(fault)) {
+        status = 0
+        errorCode = 'ConnectionReset'
+        req.socket.destroy()
+        return
+      }
       if (fault) throw fault
       const handler = module.handlers[operation] as NonNullable<ServiceModule['handlers'][string]>
       const result = await handler(input, ctx)
