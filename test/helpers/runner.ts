@@ -87,7 +87,8 @@ function commandLines(log: string, command: string): string[] {
 }
 
 /** Environment variables whose values are credentials. */
-const SECRET_ENV = /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_RUNTIME_TOKEN|GITHUB_TOKEN|INPUT_.*(TOKEN|PASSWORD|SECRET).*)$/
+const SECRET_ENV =
+  /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_RUNTIME_TOKEN|GITHUB_TOKEN|INPUT_.*(TOKEN|PASSWORD|SECRET).*)$/
 
 /** The secrets a local stack (packages/sim) handed out so far; [] when there is none or it has stopped. */
 export async function stackSecrets(adminUrl: string | undefined): Promise<string[]> {
@@ -107,7 +108,10 @@ export async function stackSecrets(adminUrl: string | undefined): Promise<string
  * environment or the local stack) appears at all.
  */
 export function assertNoLeakedSecrets(
-  result: Pick<RunResult, 'secrets' | 'stdout' | 'stderr' | 'outputs' | 'summary' | 'exportedEnv'> & {
+  result: Pick<
+    RunResult,
+    'secrets' | 'stdout' | 'stderr' | 'outputs' | 'summary' | 'exportedEnv'
+  > & {
     knownSecrets?: string[]
   }
 ): void {

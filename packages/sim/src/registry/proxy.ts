@@ -233,9 +233,10 @@ export class RegistryProxy {
     }
     const fault = await this.sim.applyFaults('registry', `registry:${info.kind}`, 'registry')
     if (isConnectionReset(fault)) {
+      const socket = req.socket
       await readSome(req, fault.afterBytes)
       who.reset = true
-      req.socket.destroy()
+      socket.destroy()
       return
     }
     if (fault) {
