@@ -27,6 +27,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** Send `signal` to the action once its log matches `when` (the runner cancelling a job). */
   signal?: { when: RegExp; signal: NodeJS.Signals }
+  /** Called with the whole stdout so far on every chunk (a test reacting to a phase: advancing the clock…). */
+  onOutput?: (stdout: string, pid: number | undefined) => void
   /** Skip the leaked-secret assertion (only for tests of the checker itself). */
   allowLeaks?: boolean
 }
@@ -212,6 +214,7 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
   let signalled = false
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString()
+    options.onOutput?.(stdout, child.pid)
     if (options.signal && !signalled && options.signal.when.test(stdout)) {
       signalled = true
       child.kill(options.signal.signal)

@@ -71,6 +71,33 @@ describe('fault injection', () => {
     expect(await stack.admin.get('faults')).toEqual([])
   })
 
+  it('spread fires on an evenly spread share (first one fires), match limits a rule to some parameters', async () => {
+    await stack.admin.post('faults', {
+      service: 'ecr',
+      operation: 'DescribeRepositories',
+      match: { registryId: '123456789012' },
+      type: 'throttle',
+      rate: 0.5,
+      spread: true
+    })
+    const outcomes: string[] = []
+    for (let i = 0; i < 4; i++) {
+      outcomes.push(
+        await ecr()
+          .send(new DescribeRepositoriesCommand({ registryId: '123456789012' }))
+          .then(
+            () => 'ok',
+            (e: Error) => e.name
+          )
+      )
+    }
+    expect(outcomes).toEqual(['ThrottlingException', 'ok', 'ThrottlingException', 'ok'])
+    // no registryId: the rule does not match
+    await expect(ecr().send(new DescribeRepositoriesCommand({}))).resolves.toBeDefined()
+    await expect(ecr().send(new DescribeRepositoriesCommand({}))).resolves.toBeDefined()
+    await stack.admin.delete('faults')
+  })
+
   it('refuses rates outside 0..1, non-positive storm lengths and unknown types', async () => {
     await expect(stack.admin.post('faults', { type: 'throttle', rate: 1.5 })).rejects.toThrow(
       /rate must be within 0..1/

@@ -12,7 +12,7 @@ import {
   setOutputs,
   writeSummary
 } from '@shipline/action-kit'
-import { type AwsAuthInputs, createAwsClients } from '@shipline/aws'
+import { type AwsAuthInputs, createAwsClients, patientClient } from '@shipline/aws'
 import {
   applyContainerChanges,
   applyTaskChanges,
@@ -49,21 +49,28 @@ export interface RenderDeps {
   info(message: string): void
 }
 
+/** The longest one AWS call is retried through transient failures. */
+const PATIENCE_SECONDS = 90
+
 export function defaultDeps(): RenderDeps {
   return {
     getInputs: () => getInputs(),
     aws: async (auth) => {
       const session = await createAwsClients(auth)
-      const ecs = session.client(ECSClient)
+      // A throttling storm or a 5xx burst outlasting the SDK's few attempts slows the render instead of failing it.
+      const patience = { budgetMs: PATIENCE_SECONDS * 1000 }
+      const ecs = patientClient(session.client(ECSClient), patience)
       const ecrClients = new Map<string, ECRClient>()
       const ecrFor = (region: string | undefined): ECRClient => {
         const key = region ?? session.region
         let client = ecrClients.get(key)
         if (!client) {
-          client =
+          client = patientClient(
             key === session.region
               ? session.client(ECRClient)
-              : new ECRClient({ ...session.config, region: key })
+              : new ECRClient({ ...session.config, region: key }),
+            patience
+          )
           ecrClients.set(key, client)
         }
         return client

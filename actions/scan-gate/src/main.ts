@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import { core } from '@shipline/action-kit'
 import { ECRClient } from '@aws-sdk/client-ecr'
 import { ActionError, runAction, setOutputs, withGroup, writeSummary } from '@shipline/action-kit'
-import { createAwsClients, realSleep } from '@shipline/aws'
+import { createAwsClients, patientClient, realSleep } from '@shipline/aws'
 import {
   detectScanMode,
   type EcrSender,
@@ -36,10 +36,17 @@ export interface ScanGateDeps {
   today: () => string
 }
 
+/** The longest one ECR call is retried through transient failures (never longer than "timeout"). */
+const PATIENCE_SECONDS = 120
+
 export function defaultDeps(): ScanGateDeps {
   return {
     getInputs: () => getInputs(),
-    ecr: async (inputs) => (await createAwsClients(inputs.auth)).client(ECRClient),
+    // A throttling storm or a 5xx burst outlasting the SDK's few attempts slows the gate down instead of failing it.
+    ecr: async (inputs) =>
+      patientClient((await createAwsClients(inputs.auth)).client(ECRClient), {
+        budgetMs: Math.min(inputs.timeoutSeconds, PATIENCE_SECONDS) * 1000
+      }),
     clock: { now: () => Date.now(), sleep: realSleep },
     today: () => utcToday()
   }

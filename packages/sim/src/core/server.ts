@@ -48,10 +48,16 @@ export interface FaultRule {
   forSeconds?: number
   /** Simulated epoch ms at which a `forSeconds` rule ends (set by addFault). */
   untilMs?: number
+  /** Only requests whose parameters have these top-level string values (`{"repositoryName": "app"}`; registry: `repository`). */
+  match?: Record<string, string>
   /** `reset` only: how many bytes of the request body to read before closing (default: all of it). */
   afterBytes?: number
   /** Probability 0..1 of applying to a matching request (default 1). */
   rate?: number
+  /** With `rate`: fire on an evenly spread share of the matching requests (the first fires) instead of at random. */
+  spread?: boolean
+  /** Matching requests seen (for `spread`). */
+  seen?: number
   status?: number
   code?: string
   message?: string
@@ -280,14 +286,21 @@ export class SimServer {
   async applyFaults(
     service: string,
     operation: string,
-    protocol: ServiceModule['protocol'] | 'registry'
+    protocol: ServiceModule['protocol'] | 'registry',
+    params: Record<string, unknown> = {}
   ): Promise<AwsError | ConnectionReset | undefined> {
     const now = this.clock.now()
     this.faults = this.faults.filter((f) => f.untilMs === undefined || f.untilMs > now)
     for (const rule of [...this.faults]) {
       if (rule.service !== undefined && rule.service !== service) continue
       if (rule.operation !== undefined && rule.operation !== operation) continue
-      if (rule.rate !== undefined && Math.random() >= rule.rate) continue
+      if (rule.match && Object.entries(rule.match).some(([k, v]) => params[k] !== v)) continue
+      if (rule.rate !== undefined) {
+        if (rule.spread) {
+          const seen = (rule.seen = (rule.seen ?? 0) + 1)
+          if (Math.ceil(seen * rule.rate) <= Math.ceil((seen - 1) * rule.rate)) continue
+        } else if (Math.random() >= rule.rate) continue
+      }
       rule.fired++
       if (rule.count !== undefined) {
         rule.count--
@@ -547,7 +560,7 @@ export class SimServer {
           )
         }
       }
-      const fault = await this.applyFaults(module.signingName, operation, protocol)
+      const fault = await this.applyFaults(module.signingName, operation, protocol, input)
       if (isConnectionReset(fault)) {
         status = 0
         errorCode = 'ConnectionReset'

@@ -231,7 +231,9 @@ export class RegistryProxy {
         `The repository with name '${info.repository}' does not exist in the registry with id '${this.accountId}'`
       )
     }
-    const fault = await this.sim.applyFaults('registry', `registry:${info.kind}`, 'registry')
+    const fault = await this.sim.applyFaults('registry', `registry:${info.kind}`, 'registry', {
+      repository: info.repository
+    })
     if (isConnectionReset(fault)) {
       const socket = req.socket
       await readSome(req, fault.afterBytes)
