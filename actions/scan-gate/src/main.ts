@@ -2,7 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { core } from '@shipline/action-kit'
 import { ECRClient } from '@aws-sdk/client-ecr'
-import { ActionError, runAction, setOutputs, withGroup, writeSummary } from '@shipline/action-kit'
+import {
+  ActionError,
+  logUntrusted,
+  runAction,
+  setOutputs,
+  withGroup,
+  writeSummary
+} from '@shipline/action-kit'
 import { createAwsClients, patientClient, realSleep } from '@shipline/aws'
 import {
   detectScanMode,
@@ -98,7 +105,8 @@ export async function run(deps: ScanGateDeps = defaultDeps()): Promise<void> {
             const result = await waitForScan(ecr, target, {
               mode: mode.mode,
               poller,
-              log: (m) => core.info(m)
+              // scan status descriptions come from ECR / Inspector: never let them issue workflow commands
+              log: (m) => logUntrusted(m)
             })
             images.push({
               digest: target.digest,
