@@ -80,10 +80,25 @@ function unescapeCommandData(value: string): string {
   return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 }
 
+/** The lines the runner reads as commands: `::stop-commands::<token>` … `::<token>::` regions are left out. */
+export function activeLines(log: string): string[] {
+  const out: string[] = []
+  let stopped: string | undefined
+  for (const line of log.split('\n')) {
+    const trimmed = line.trim()
+    if (stopped !== undefined) {
+      if (trimmed === `::${stopped}::`) stopped = undefined
+      continue
+    }
+    if (trimmed.startsWith('::stop-commands::')) stopped = trimmed.slice('::stop-commands::'.length)
+    out.push(line)
+  }
+  return out
+}
+
 function commandLines(log: string, command: string): string[] {
   const prefix = `::${command}`
-  return log
-    .split('\n')
+  return activeLines(log)
     .filter((line) => line.startsWith(prefix))
     .map((line) => unescapeCommandData(line.slice(line.indexOf('::', 2) + 2)))
 }

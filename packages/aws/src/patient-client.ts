@@ -1,5 +1,5 @@
 import { core } from '@shipline/action-kit'
-import { errorMessage } from '@shipline/action-kit'
+import { errorMessage, redactSecrets } from '@shipline/action-kit'
 import { awsErrorCode } from './aws-errors.js'
 import { backoffDelay, isTransientError, realSleep } from './retry.js'
 
@@ -52,7 +52,9 @@ export function patientClient<C extends { send: (...args: never[]) => Promise<un
         )
         if (now() + delay - started > options.budgetMs) throw error
         log(
-          `${operationName(args[0])} failed transiently (${awsErrorCode(error) ?? errorMessage(error)}); trying again in ${(delay / 1000).toFixed(1)}s`
+          redactSecrets(
+            `${operationName(args[0])} failed transiently (${awsErrorCode(error) ?? errorMessage(error)}); trying again in ${(delay / 1000).toFixed(1)}s`
+          )
         )
         await sleep(delay)
       }

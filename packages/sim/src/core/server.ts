@@ -50,6 +50,11 @@ export interface FaultRule {
   untilMs?: number
   /** Only requests whose parameters have these top-level string values (`{"repositoryName": "app"}`; registry: `repository`). */
   match?: Record<string, string>
+  /**
+   * `throttle`/`error`: append the raw request (headers and body) to the error message, as a verbose service or proxy
+   * might; tests use it to check that callers never print credentials that errors echo.
+   */
+  echoRequest?: boolean
   /** `reset` only: how many bytes of the request body to read before closing (default: all of it). */
   afterBytes?: number
   /** Probability 0..1 of applying to a matching request (default 1). */
@@ -70,6 +75,10 @@ export interface FaultRule {
 export interface ConnectionReset {
   reset: true
   afterBytes: number | undefined
+}
+
+function echo(rule: FaultRule, message: string, rawRequest: (() => string) | undefined): string {
+  return rule.echoRequest && rawRequest ? `${message} (request: ${rawRequest()})` : message
 }
 
 export function isConnectionReset(value: unknown): value is ConnectionReset {
@@ -287,7 +296,8 @@ export class SimServer {
     service: string,
     operation: string,
     protocol: ServiceModule['protocol'] | 'registry',
-    params: Record<string, unknown> = {}
+    params: Record<string, unknown> = {},
+    rawRequest?: () => string
   ): Promise<AwsError | ConnectionReset | undefined> {
     const now = this.clock.now()
     this.faults = this.faults.filter((f) => f.untilMs === undefined || f.untilMs > now)
@@ -321,7 +331,7 @@ export class SimServer {
               : 'ThrottlingException')
         return new AwsError(
           code,
-          rule.message ?? 'Rate exceeded',
+          echo(rule, rule.message ?? 'Rate exceeded', rawRequest),
           rule.status ?? (protocol === 'registry' ? 429 : 400)
         )
       }
@@ -335,7 +345,11 @@ export class SimServer {
             : 'InternalFailure')
       return new AwsError(
         code,
-        rule.message ?? 'We encountered an internal error. Please try again.',
+        echo(
+          rule,
+          rule.message ?? 'We encountered an internal error. Please try again.',
+          rawRequest
+        ),
         status
       )
     }
@@ -560,7 +574,9 @@ export class SimServer {
           )
         }
       }
-      const fault = await this.applyFaults(module.signingName, operation, protocol, input)
+      const fault = await this.applyFaults(module.signingName, operation, protocol, input, () =>
+        JSON.stringify({ headers: req.headers, body: rawBody.toString('utf8') })
+      )
       if (isConnectionReset(fault)) {
         status = 0
         errorCode = 'ConnectionReset'
