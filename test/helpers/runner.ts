@@ -105,7 +105,7 @@ function commandLines(log: string, command: string): string[] {
 
 /** Environment variables whose values are credentials. */
 const SECRET_ENV =
-  /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_RUNTIME_TOKEN|GITHUB_TOKEN|INPUT_.*(TOKEN|PASSWORD|SECRET).*)$/
+  /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_RUNTIME_TOKEN|GITHUB_TOKEN|INPUT_[A-Z0-9_-]*(TOKEN|PASSWORD))$/
 
 /** The secrets a local stack (packages/sim) handed out so far; [] when there is none or it has stopped. */
 export async function stackSecrets(adminUrl: string | undefined): Promise<string[]> {
