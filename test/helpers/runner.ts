@@ -1,7 +1,10 @@
 /**
  * Runs a bundled action exactly as the GitHub runner does: `node dist/<name>/index.js` with INPUT_* variables and
  * the runner's file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_STATE) in a temp dir.
- * Every run is checked for leaked secrets: no value the action registered with ::add-mask:: may appear anywhere else.
+ * Every run is checked for leaked secrets: no value the action registered with ::add-mask::, no secret passed to it in
+ * its environment (AWS keys, session tokens, the OIDC request token), and no secret the local stack handed out
+ * (STS secret keys and session tokens, ECR passwords and tokens, OIDC tokens: `GET /_sim/secrets`) may appear in its
+ * log, outputs, summary or exported environment.
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -25,6 +28,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** Send `signal` to the action once its log matches `when` (the runner cancelling a job). */
   signal?: { when: RegExp; signal: NodeJS.Signals }
+  /** Called with the whole stdout so far on every chunk (a test reacting to a phase: advancing the clock…). */
+  onOutput?: (stdout: string, pid: number | undefined) => void
   /** Skip the leaked-secret assertion (only for tests of the checker itself). */
   allowLeaks?: boolean
 }
@@ -41,6 +46,8 @@ export interface RunResult {
   state: Record<string, string>
   /** Values the action registered with ::add-mask::. */
   secrets: string[]
+  /** Secrets the action never registered but must not print: from its environment and from the local stack. */
+  knownSecrets: string[]
   /** The text of each ::error:: / ::warning:: / ::notice:: line. */
   errors: string[]
   warnings: string[]
@@ -74,17 +81,57 @@ function unescapeCommandData(value: string): string {
   return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 }
 
+/** The lines the runner reads as commands: `::stop-commands::<token>` … `::<token>::` regions are left out. */
+export function activeLines(log: string): string[] {
+  const out: string[] = []
+  let stopped: string | undefined
+  for (const line of log.split('\n')) {
+    const trimmed = line.trim()
+    if (stopped !== undefined) {
+      if (trimmed === `::${stopped}::`) stopped = undefined
+      continue
+    }
+    if (trimmed.startsWith('::stop-commands::')) stopped = trimmed.slice('::stop-commands::'.length)
+    out.push(line)
+  }
+  return out
+}
+
 function commandLines(log: string, command: string): string[] {
   const prefix = `::${command}`
-  return log
-    .split('\n')
+  return activeLines(log)
     .filter((line) => line.startsWith(prefix))
     .map((line) => unescapeCommandData(line.slice(line.indexOf('::', 2) + 2)))
 }
 
-/** Throws when any registered secret appears outside its own ::add-mask:: line. */
+/** Environment variables whose values are credentials. */
+const SECRET_ENV =
+  /^(AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_RUNTIME_TOKEN|GITHUB_TOKEN|INPUT_[A-Z0-9_-]*(TOKEN|PASSWORD))$/
+
+/** The secrets a local stack (packages/sim) handed out so far; [] when there is none or it has stopped. */
+export async function stackSecrets(adminUrl: string | undefined): Promise<string[]> {
+  if (!adminUrl) return []
+  try {
+    const res = await fetch(`${adminUrl}/secrets`, { signal: AbortSignal.timeout(5000) })
+    if (!res.ok) return []
+    const body = (await res.json()) as { secrets?: unknown }
+    return Array.isArray(body.secrets) ? body.secrets.filter((s) => typeof s === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Throws when any registered secret appears outside its own ::add-mask:: line, or any known secret (from the
+ * environment or the local stack) appears at all.
+ */
 export function assertNoLeakedSecrets(
-  result: Pick<RunResult, 'secrets' | 'stdout' | 'stderr' | 'outputs' | 'summary' | 'exportedEnv'>
+  result: Pick<
+    RunResult,
+    'secrets' | 'stdout' | 'stderr' | 'outputs' | 'summary' | 'exportedEnv'
+  > & {
+    knownSecrets?: string[]
+  }
 ): void {
   const scrubbedStdout = result.stdout
     .split('\n')
@@ -97,7 +144,8 @@ export function assertNoLeakedSecrets(
     ['summary', result.summary],
     ['exported env', JSON.stringify(result.exportedEnv)]
   ]
-  for (const secret of result.secrets) {
+  for (const secret of new Set([...result.secrets, ...(result.knownSecrets ?? [])])) {
+    if (secret.length < 8 && !result.secrets.includes(secret)) continue
     if (secret.length < 4) continue
     for (const [where, text] of places) {
       if (text.includes(secret)) {
@@ -187,6 +235,7 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
   let signalled = false
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString()
+    options.onOutput?.(stdout, child.pid)
     if (options.signal && !signalled && options.signal.when.test(stdout)) {
       signalled = true
       child.kill(options.signal.signal)
@@ -206,6 +255,12 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     })
   })
 
+  const knownSecrets = [
+    ...Object.entries(env)
+      .filter(([key, value]) => SECRET_ENV.test(key) && value.length >= 8)
+      .map(([, value]) => value),
+    ...(await stackSecrets(env['SHIPLINE_SIM_ADMIN_URL']))
+  ]
   const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '')
   const log = stdout + stderr
   const result: RunResult = {
@@ -218,6 +273,7 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     exportedEnv: parseFileCommands(read(files.GITHUB_ENV)),
     state: { ...(options.postOf?.state ?? {}), ...parseFileCommands(read(files.GITHUB_STATE)) },
     secrets: [...(options.postOf?.secrets ?? []), ...commandLines(stdout, 'add-mask')],
+    knownSecrets,
     errors: commandLines(log, 'error'),
     warnings: commandLines(log, 'warning'),
     notices: commandLines(log, 'notice'),

@@ -13,7 +13,12 @@ import {
   setOutputs,
   writeSummary
 } from '@shipline/action-kit'
-import { type AwsAuthInputs, type AwsClientConfig, createAwsClients } from '@shipline/aws'
+import {
+  type AwsAuthInputs,
+  type AwsClientConfig,
+  createAwsClients,
+  patientClient
+} from '@shipline/aws'
 import { registryHostOf } from '@shipline/ecr'
 import {
   applyContainerChanges,
@@ -67,21 +72,30 @@ async function endpointRegistryHost(ecr: ECRClient): Promise<string | undefined>
   }
 }
 
+/** The longest one AWS call is retried through transient failures. */
+const PATIENCE_SECONDS = 90
+
 export function defaultDeps(): RenderDeps {
   return {
     getInputs: () => getInputs(),
     aws: async (auth) => {
       const session = await createAwsClients(auth)
-      const perRegion = <C>(Client: new (config: AwsClientConfig) => C): ((r?: string) => C) => {
+      // A throttling storm or a 5xx burst outlasting the SDK's few attempts slows the render instead of failing it.
+      const patience = { budgetMs: PATIENCE_SECONDS * 1000 }
+      const perRegion = <C extends { send: (...args: never[]) => Promise<unknown> }>(
+        Client: new (config: AwsClientConfig) => C
+      ): ((r?: string) => C) => {
         const clients = new Map<string, C>()
         return (region) => {
           const key = region ?? session.region
           let client = clients.get(key)
           if (!client) {
-            client =
+            client = patientClient(
               key === session.region
                 ? session.client(Client)
-                : new Client({ ...session.config, region: key })
+                : new Client({ ...session.config, region: key }),
+              patience
+            )
             clients.set(key, client)
           }
           return client

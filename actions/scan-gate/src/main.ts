@@ -2,8 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { core } from '@shipline/action-kit'
 import { ECRClient } from '@aws-sdk/client-ecr'
-import { ActionError, runAction, setOutputs, withGroup, writeSummary } from '@shipline/action-kit'
-import { createAwsClients, realSleep } from '@shipline/aws'
+import {
+  ActionError,
+  logUntrusted,
+  runAction,
+  setOutputs,
+  withGroup,
+  writeSummary
+} from '@shipline/action-kit'
+import { createAwsClients, patientClient, realSleep } from '@shipline/aws'
 import {
   DEFAULT_SETTLE_MS,
   detectScanMode,
@@ -43,10 +50,17 @@ export interface ScanGateDeps {
   wallNow?: () => number
 }
 
+/** The longest one ECR call is retried through transient failures (never longer than "timeout"). */
+const PATIENCE_SECONDS = 120
+
 export function defaultDeps(): ScanGateDeps {
   return {
     getInputs: () => getInputs(),
-    ecr: async (inputs) => (await createAwsClients(inputs.auth)).client(ECRClient),
+    // A throttling storm or a 5xx burst outlasting the SDK's few attempts slows the gate down instead of failing it.
+    ecr: async (inputs) =>
+      patientClient((await createAwsClients(inputs.auth)).client(ECRClient), {
+        budgetMs: Math.min(inputs.timeoutSeconds, PATIENCE_SECONDS) * 1000
+      }),
     clock: { now: () => Date.now(), sleep: realSleep },
     today: () => utcToday()
   }
@@ -103,7 +117,8 @@ export async function run(deps: ScanGateDeps = defaultDeps()): Promise<void> {
             const result = await waitForScan(ecr, target, {
               mode: mode.mode,
               poller,
-              log: (m) => core.info(m),
+              // scan status descriptions come from ECR / Inspector: never let them issue workflow commands
+              log: (m) => logUntrusted(m),
               settleMs: settle,
               maxScanAgeMs: inputs.maxScanAgeSeconds * 1000,
               wallNow: deps.wallNow ?? (() => ecrClockNow(ecr))

@@ -14,3 +14,10 @@ export function containsSecret(text: string): boolean {
   for (const secret of secrets) if (text.includes(secret)) return true
   return false
 }
+
+/** `text` with every value registered through `maskSecret` replaced by `***` (for error messages echoing requests). */
+export function redactSecrets(text: string): string {
+  let out = text
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***')
+  return out
+}

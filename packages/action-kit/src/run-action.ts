@@ -1,5 +1,6 @@
 import * as core from './workflow-commands.js'
 import { ActionError, errorMessage } from './errors.js'
+import { redactSecrets } from './masking.js'
 
 function debugEnabled(): boolean {
   return process.env['SHIPLINE_DEBUG'] === 'true' || process.env['RUNNER_DEBUG'] === '1'
@@ -14,8 +15,10 @@ export async function runAction(name: string, body: () => Promise<void> | void):
     await body()
   } catch (error) {
     const expected = error instanceof ActionError
-    core.setFailed(`${name}: ${errorMessage(error)}`)
-    const stack = error instanceof Error ? error.stack : undefined
+    // an AWS or registry error can echo a request (a token, a password): never print a registered secret
+    core.setFailed(redactSecrets(`${name}: ${errorMessage(error)}`))
+    const raw = error instanceof Error ? error.stack : undefined
+    const stack = raw === undefined ? undefined : redactSecrets(raw)
     if (stack) {
       if (debugEnabled()) core.info(stack)
       else if (!expected) core.debug(stack)

@@ -85,6 +85,8 @@ export class OidcIssuer {
   tokenLifetimeSeconds = 600
   private keys: SigningKey[] = []
   private readonly revoked = new Set<string>()
+  /** Every token minted (the most recent 1000), for leak checks in tests. */
+  readonly minted: string[] = []
   private overrides: Record<string, unknown> = {}
   private baseUrl = ''
   private server: SimServer | undefined
@@ -196,7 +198,10 @@ export class OidcIssuer {
     const header = { typ: 'JWT', alg: 'RS256', x5t: key.kid, kid: key.kid }
     const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`
     const signature = sign('RSA-SHA256', Buffer.from(signingInput), key.privateKey)
-    return { token: `${signingInput}.${b64url(signature)}`, claims }
+    const token = `${signingInput}.${b64url(signature)}`
+    this.minted.push(token)
+    if (this.minted.length > 1000) this.minted.splice(0, this.minted.length - 1000)
+    return { token, claims }
   }
 
   mount(server: SimServer): void {

@@ -70,6 +70,11 @@ export interface SimStack {
     post<T = unknown>(path: string, body?: unknown): Promise<T>
     delete<T = unknown>(path: string): Promise<T>
   }
+  /**
+   * Every secret the stack handed out so far: secret access keys, session tokens, ECR passwords and authorization
+   * tokens, OIDC tokens, the runner's OIDC request token. Tests assert none of them appears in an action's output.
+   */
+  knownSecrets(): string[]
   requestLog(filter?: {
     service?: string
     operation?: string
@@ -204,6 +209,14 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       return parsed as T
     }
 
+    const knownSecrets = (): string[] => [
+      ...credentials.secrets(),
+      ...ecr.issuedSecrets(),
+      ...oidc.minted,
+      oidc.requestToken
+    ]
+    server.addAdmin('secrets', () => ({ secrets: knownSecrets() }))
+
     let stopped = false
     return {
       endpoint,
@@ -234,6 +247,7 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
         post: (path, body) => call('POST', path, body ?? {}),
         delete: (path) => call('DELETE', path)
       },
+      knownSecrets,
       requestLog: (filter) => server.requestLog(filter),
       stop: async () => {
         if (stopped) return

@@ -53,6 +53,16 @@ export class CredentialStore {
     return this.byKey.get(accessKeyId)
   }
 
+  /** Every secret access key and session token issued so far (for leak checks in tests). */
+  secrets(): string[] {
+    const out: string[] = []
+    for (const c of this.byKey.values()) {
+      out.push(c.secretAccessKey)
+      if (c.sessionToken) out.push(c.sessionToken)
+    }
+    return out
+  }
+
   /** A fresh long-term (AKIA) or session (ASIA) key for `caller` (accessKeyId is filled in). */
   issue(caller: Omit<Caller, 'accessKeyId'>, session = false): Credential {
     const accessKeyId = randomId(session ? 'ASIA' : 'AKIA')

@@ -37,17 +37,52 @@ export interface FaultRule {
   service?: string
   /** Operation (`CreateRepository`) or registry kind (`registry:manifest-put`); undefined = any. */
   operation?: string
-  type: 'throttle' | 'error' | 'latency'
+  /**
+   * `throttle` / `error` answer with an error; `latency` delays; `reset` closes the TCP connection without an answer
+   * (ECONNRESET at the client; on the registry after `afterBytes` of the request body: a push cut off mid-layer).
+   */
+  type: 'throttle' | 'error' | 'latency' | 'reset'
   /** Apply to the next N matching requests only (then the rule is spent). */
   count?: number
+  /** The rule is active for this many simulated seconds after it was added (a storm), then removed. */
+  forSeconds?: number
+  /** Simulated epoch ms at which a `forSeconds` rule ends (set by addFault). */
+  untilMs?: number
+  /** Only requests whose parameters have these top-level string values (`{"repositoryName": "app"}`; registry: `repository`). */
+  match?: Record<string, string>
+  /**
+   * `throttle`/`error`: append the raw request (headers and body) to the error message, as a verbose service or proxy
+   * might; tests use it to check that callers never print credentials that errors echo.
+   */
+  echoRequest?: boolean
+  /** `reset` only: how many bytes of the request body to read before closing (default: all of it). */
+  afterBytes?: number
   /** Probability 0..1 of applying to a matching request (default 1). */
   rate?: number
+  /** With `rate`: fire on an evenly spread share of the matching requests (the first fires) instead of at random. */
+  spread?: boolean
+  /** Matching requests seen (for `spread`). */
+  seen?: number
   status?: number
   code?: string
   message?: string
   latencyMs?: number
   /** How many times the rule fired. */
   fired: number
+}
+
+/** A `reset` fault: close the connection (after `afterBytes` of the body, when set). */
+export interface ConnectionReset {
+  reset: true
+  afterBytes: number | undefined
+}
+
+function echo(rule: FaultRule, message: string, rawRequest: (() => string) | undefined): string {
+  return rule.echoRequest && rawRequest ? `${message} (request: ${rawRequest()})` : message
+}
+
+export function isConnectionReset(value: unknown): value is ConnectionReset {
+  return typeof value === 'object' && value !== null && (value as ConnectionReset).reset === true
 }
 
 export type RawRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void
@@ -224,13 +259,23 @@ export class SimServer {
   }
 
   addFault(rule: Omit<FaultRule, 'id' | 'fired'>): FaultRule {
-    if (!['throttle', 'error', 'latency'].includes(rule.type)) {
+    if (!['throttle', 'error', 'latency', 'reset'].includes(rule.type)) {
       throw new AwsError(
         'ValidationException',
-        `fault type must be throttle, error or latency, got ${String(rule.type)}`
+        `fault type must be throttle, error, latency or reset, got ${String(rule.type)}`
+      )
+    }
+    if (rule.rate !== undefined && !(rule.rate >= 0 && rule.rate <= 1)) {
+      throw new AwsError('ValidationException', `fault rate must be within 0..1, got ${rule.rate}`)
+    }
+    if (rule.forSeconds !== undefined && !(rule.forSeconds > 0)) {
+      throw new AwsError(
+        'ValidationException',
+        `fault forSeconds must be positive, got ${rule.forSeconds}`
       )
     }
     const full: FaultRule = { ...rule, id: this.nextFaultId++, fired: 0 }
+    if (rule.forSeconds !== undefined) full.untilMs = this.clock.now() + rule.forSeconds * 1000
     this.faults.push(full)
     return full
   }
@@ -250,12 +295,22 @@ export class SimServer {
   async applyFaults(
     service: string,
     operation: string,
-    protocol: ServiceModule['protocol'] | 'registry'
-  ): Promise<AwsError | undefined> {
+    protocol: ServiceModule['protocol'] | 'registry',
+    params: Record<string, unknown> = {},
+    rawRequest?: () => string
+  ): Promise<AwsError | ConnectionReset | undefined> {
+    const now = this.clock.now()
+    this.faults = this.faults.filter((f) => f.untilMs === undefined || f.untilMs > now)
     for (const rule of [...this.faults]) {
       if (rule.service !== undefined && rule.service !== service) continue
       if (rule.operation !== undefined && rule.operation !== operation) continue
-      if (rule.rate !== undefined && Math.random() >= rule.rate) continue
+      if (rule.match && Object.entries(rule.match).some(([k, v]) => params[k] !== v)) continue
+      if (rule.rate !== undefined) {
+        if (rule.spread) {
+          const seen = (rule.seen = (rule.seen ?? 0) + 1)
+          if (Math.ceil(seen * rule.rate) <= Math.ceil((seen - 1) * rule.rate)) continue
+        } else if (Math.random() >= rule.rate) continue
+      }
       rule.fired++
       if (rule.count !== undefined) {
         rule.count--
@@ -265,6 +320,7 @@ export class SimServer {
         await new Promise((r) => setTimeout(r, rule.latencyMs ?? 1000))
         continue
       }
+      if (rule.type === 'reset') return { reset: true, afterBytes: rule.afterBytes }
       if (rule.type === 'throttle') {
         const code =
           rule.code ??
@@ -275,7 +331,7 @@ export class SimServer {
               : 'ThrottlingException')
         return new AwsError(
           code,
-          rule.message ?? 'Rate exceeded',
+          echo(rule, rule.message ?? 'Rate exceeded', rawRequest),
           rule.status ?? (protocol === 'registry' ? 429 : 400)
         )
       }
@@ -289,7 +345,11 @@ export class SimServer {
             : 'InternalFailure')
       return new AwsError(
         code,
-        rule.message ?? 'We encountered an internal error. Please try again.',
+        echo(
+          rule,
+          rule.message ?? 'We encountered an internal error. Please try again.',
+          rawRequest
+        ),
         status
       )
     }
@@ -516,7 +576,15 @@ export class SimServer {
           )
         }
       }
-      const fault = await this.applyFaults(module.signingName, operation, protocol)
+      const fault = await this.applyFaults(module.signingName, operation, protocol, input, () =>
+        JSON.stringify({ headers: req.headers, body: rawBody.toString('utf8') })
+      )
+      if (isConnectionReset(fault)) {
+        status = 0
+        errorCode = 'ConnectionReset'
+        req.socket.destroy()
+        return
+      }
       if (fault) throw fault
       const handler = module.handlers[operation] as NonNullable<ServiceModule['handlers'][string]>
       const result = await handler(input, ctx)

@@ -13,7 +13,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { parse as parseYaml } from 'yaml'
-import type { SimServer } from '../core/server.js'
+import { isConnectionReset, type SimServer } from '../core/server.js'
 import type { Clock, RegistryView } from '../core/types.js'
 import {
   authorize,
@@ -261,6 +261,10 @@ export class KubeCluster {
       }
       // fault injection through the common /_sim/faults rules (service "kube", operation = verb)
       const fault = await this.deps.sim.applyFaults('kube', verb, 'registry')
+      if (isConnectionReset(fault)) {
+        req.socket.destroy()
+        return
+      }
       if (fault) {
         const throttled = fault.status === 429 || fault.code === 'TOOMANYREQUESTS'
         throw new KubeError(

@@ -7,7 +7,7 @@ import {
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isActionAllowed } from '../core/iam.js'
-import { readBody, type SimServer } from '../core/server.js'
+import { isConnectionReset, readBody, type SimServer } from '../core/server.js'
 import type { Caller } from '../core/types.js'
 import { sha256Digest, type BackendRegistry } from './backend.js'
 
@@ -62,6 +62,19 @@ export function classify(method: string, path: string): RegistryRequest {
       return { kind: 'blob-get', action: 'ecr:GetDownloadUrlForLayer', repository, reference }
     default:
       return { kind: 'tags-list', action: 'ecr:ListImages', repository }
+  }
+}
+
+/** Reads `bytes` of a request body (all of it when undefined), or less when it ends first. */
+async function readSome(req: IncomingMessage, bytes: number | undefined): Promise<void> {
+  if (bytes === undefined) {
+    await readBody(req)
+    return
+  }
+  let seen = 0
+  for await (const chunk of req) {
+    seen += (chunk as Buffer).length
+    if (seen >= bytes) return
   }
 }
 
@@ -148,8 +161,8 @@ export class RegistryProxy {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const info = classify(method, url.pathname)
-    const who: { caller?: Caller } = {}
-    res.on('finish', () => {
+    const who: { caller?: Caller; reset?: boolean } = {}
+    res.on('close', () => {
       this.sim.record({
         service: 'registry',
         operation: info.action?.replace(/^ecr:/, '') ?? info.kind,
@@ -157,7 +170,8 @@ export class RegistryProxy {
         callerArn: who.caller?.arn,
         accessKeyId: who.caller?.accessKeyId,
         params: { repository: info.repository, reference: info.reference },
-        status: res.statusCode,
+        status: who.reset ? 0 : res.statusCode,
+        ...(who.reset ? { errorCode: 'ConnectionReset' } : {}),
         durationMs: Date.now() - started,
         method,
         path: url.pathname
@@ -217,7 +231,16 @@ export class RegistryProxy {
         `The repository with name '${info.repository}' does not exist in the registry with id '${this.accountId}'`
       )
     }
-    const fault = await this.sim.applyFaults('registry', `registry:${info.kind}`, 'registry')
+    const fault = await this.sim.applyFaults('registry', `registry:${info.kind}`, 'registry', {
+      repository: info.repository
+    })
+    if (isConnectionReset(fault)) {
+      const socket = req.socket
+      await readSome(req, fault.afterBytes)
+      who.reset = true
+      socket.destroy()
+      return
+    }
     if (fault) {
       await readBody(req)
       return sendRegistryError(res, fault.status, fault.code, fault.message)

@@ -215,6 +215,8 @@ export interface EcrOptions {
 export interface EcrService extends ServiceModule {
   hooks: ProxyHooks
   registryView: RegistryView
+  /** Every registry password and authorization token GetAuthorizationToken issued (for leak checks in tests). */
+  issuedSecrets(): string[]
 }
 
 export function createEcrService(options: EcrOptions): EcrService {
@@ -1329,6 +1331,11 @@ export function createEcrService(options: EcrOptions): EcrService {
     handlers,
     hooks,
     registryView,
+    issuedSecrets: () =>
+      [...tokens.keys()].flatMap((password) => [
+        password,
+        Buffer.from(`AWS:${password}`).toString('base64')
+      ]),
     resourceArn: (_op, input) => {
       const name = str(input['repositoryName'])
       return name ? arnOf(name) : undefined
