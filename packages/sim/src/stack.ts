@@ -15,7 +15,7 @@ import { createEcsService } from './services/ecs.js'
 import { createEksService } from './services/eks.js'
 import { BackendRegistry } from './registry/backend.js'
 import { RegistryProxy } from './registry/proxy.js'
-import { createEcrService, type EcrService } from './services/ecr.js'
+import { createEcrService, type EcrService, LAYER_URL_PREFIX } from './services/ecr.js'
 import { createStsService, type StsService } from './services/sts.js'
 
 export interface StackOptions {
@@ -129,9 +129,11 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       accountId,
       region,
       backend,
-      registryHost: () => proxy?.host ?? ''
+      registryHost: () => proxy?.host ?? '',
+      layerUrlBase: () => server.url
     })
     server.register(ecr)
+    server.addRawRoute(LAYER_URL_PREFIX, (req, res, url) => ecr.serveLayer(req, res, url))
     if (backend) {
       const p = new RegistryProxy(backend, server, ecr.hooks, accountId)
       cleanups.push(() => p.close())
