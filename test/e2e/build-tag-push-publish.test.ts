@@ -119,7 +119,7 @@ describe('item 2: the image content must be the commit it is tagged with', () =>
     })
     expect(result.exitCode).toBe(1)
     expect(result.errors).toEqual([
-      `build-tag-push: The workspace is checked out at ${ws.merge}, but the image would be tagged with commit ${ws.head}, the pull request head, but actions/checkout checked out the merge commit (GITHUB_SHA): the image content would not match its tag. Check out the head commit (actions/checkout with ref: \${{ github.event.pull_request.head.sha }}), or tag the merge commit you built explicitly with commit-sha: \${{ github.sha }}`
+      `build-tag-push: The workspace is checked out at ${ws.merge} (the merge commit GITHUB_SHA, actions/checkout's default), but the image would be tagged with the pull request head ${ws.head}: its content would not match its tag. Check out the head commit (actions/checkout with ref: \${{ github.event.pull_request.head.sha }}), or tag the merge commit you built explicitly with commit-sha: \${{ github.sha }}`
     ])
     expect(stack.requestLog({ sinceId: before }).filter((e) => e.kind === 'aws')).toEqual([])
     expect(result.log).not.toMatch(dockerAny)

@@ -79,7 +79,15 @@ async function main(deps: Deps): Promise<void> {
       'Run this action in a GitHub Actions job (GITHUB_SHA, or the pull_request head SHA, names the commit to tag)'
     )
   }
-  if (!promoting) await checkWorkspaceHead(deps, gh, commitSha, inputs.commitSha !== undefined)
+  if (!promoting) {
+    await checkWorkspaceHead(
+      deps,
+      gh,
+      inputs.build.context,
+      commitSha,
+      inputs.commitSha !== undefined
+    )
+  }
   const commit = promoting
     ? undefined
     : commitTags(commitSha, inputs.shortShaLength, inputs.tagSuffix)
@@ -254,46 +262,59 @@ export function consoleLink(
 }
 
 /**
- * The image is tagged with a commit, so it must be built from that commit. On pull_request actions/checkout checks
- * out the merge commit by default: refuse to push its content under the head SHA. The advice never suggests
- * checking out the head under pull_request_target, which runs with the base repository's secrets and role.
+ * The image is tagged with a commit, so it must be built from that commit: `git rev-parse HEAD` in the build context
+ * must be the commit to tag. On pull_request actions/checkout checks out the merge commit by default: refuse to push
+ * its content under the head SHA. The advice never suggests checking out the head under pull_request_target, which
+ * runs with the base repository's secrets and role.
  */
 async function checkWorkspaceHead(
   deps: Deps,
   gh: GitHubContext,
+  dir: string,
   commitSha: string,
   explicit: boolean
 ): Promise<void> {
-  const head = await workspaceHead(deps.exec, gh.workspace)
+  const head = await workspaceHead(deps.exec, dir)
   if (head === undefined) {
     core.notice(
-      `The workspace is not a git checkout, so the action cannot check that it holds commit ${commitSha}, the commit the image is tagged with.`
+      `The build context is not in a git checkout, so the action cannot check that it holds commit ${commitSha}, the commit the image is tagged with.`
     )
     return
   }
-  if (head === commitSha) return
-  const what = `The workspace is checked out at ${head}, but the image would be tagged with commit ${commitSha}`
+  const prTarget = gh.eventName === 'pull_request_target'
+  if (head === commitSha) {
+    if (prTarget && !explicit) {
+      core.warning(
+        `pull_request_target: the workspace is checked out at the pull request head ${commitSha}. This job runs with the base repository's secrets and a privileged token and AWS role, so building code from a pull request (a fork's too) runs it with them. Build pull requests in a workflow triggered by "pull_request" instead.`
+      )
+    }
+    return
+  }
   if (explicit) {
     throw new ActionError(
-      `${what} (input "commit-sha")`,
+      `The workspace is checked out at ${head}, but "commit-sha" is ${commitSha}: the image content would not match its tag`,
       'Check out that commit, or set "commit-sha" to the commit you checked out'
     )
   }
-  if (gh.eventName === 'pull_request_target') {
+  if (prTarget) {
     throw new ActionError(
-      `${what}, the pull request head, while pull_request_target checks out the base branch`,
+      `The workspace is checked out at ${head} (the base branch, as pull_request_target checks out), but the image would be tagged with the pull request head ${commitSha}: its content would not match its tag`,
       "Do not check out the pull request head under pull_request_target: that job runs with the base repository's secrets and a privileged token and AWS role, so building the head would run untrusted code with them. " +
-        'Build pull requests in a workflow triggered by "pull_request" (no secrets for forks), or, to publish the base commit that was checked out, set commit-sha: ${{ github.sha }}'
+        'Build pull requests in a workflow triggered by "pull_request" (forks get no secrets there), or, to publish the base commit that was checked out, set commit-sha: ${{ github.sha }}'
     )
   }
   if (gh.eventName.startsWith('pull_request')) {
+    const what =
+      head === gh.sha
+        ? "the merge commit GITHUB_SHA, actions/checkout's default"
+        : 'not the pull request head'
     throw new ActionError(
-      `${what}, the pull request head, but actions/checkout checked out ${head === gh.sha ? 'the merge commit (GITHUB_SHA)' : 'another commit'}: the image content would not match its tag`,
+      `The workspace is checked out at ${head} (${what}), but the image would be tagged with the pull request head ${commitSha}: its content would not match its tag`,
       'Check out the head commit (actions/checkout with ref: ${{ github.event.pull_request.head.sha }}), or tag the merge commit you built explicitly with commit-sha: ${{ github.sha }}'
     )
   }
   throw new ActionError(
-    `${what} (GITHUB_SHA): the image content would not match its tag`,
+    `The workspace is checked out at ${head}, but the image would be tagged with ${commitSha} (GITHUB_SHA): its content would not match its tag`,
     'Check out the commit the workflow runs for (actions/checkout without "ref"), or set "commit-sha" to the commit you checked out'
   )
 }

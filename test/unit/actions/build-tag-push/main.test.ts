@@ -496,13 +496,13 @@ describe('build-tag-push run()', () => {
       'pull_request (the default checkout is the merge commit)',
       'pull_request',
       /^$/,
-      /The workspace is checked out at ffff\w+, but the image would be tagged with commit 0123\w+, the pull request head, but actions\/checkout checked out the merge commit \(GITHUB_SHA\): the image content would not match its tag\. Check out the head commit \(actions\/checkout with ref: \$\{\{ github\.event\.pull_request\.head\.sha \}\}\), or tag the merge commit you built explicitly with commit-sha: \$\{\{ github\.sha \}\}/
+      /The workspace is checked out at ffff\w+ \(the merge commit GITHUB_SHA, actions\/checkout's default\), but the image would be tagged with the pull request head 0123\w+: its content would not match its tag\. Check out the head commit \(actions\/checkout with ref: \$\{\{ github\.event\.pull_request\.head\.sha \}\}\), or tag the merge commit you built explicitly with commit-sha: \$\{\{ github\.sha \}\}/
     ],
     [
       'pull_request_target (never advise checking out the head)',
       'pull_request_target',
       /pull_request\.head\.sha/,
-      /while pull_request_target checks out the base branch\. Do not check out the pull request head under pull_request_target: that job runs with the base repository's secrets and a privileged token and AWS role, so building the head would run untrusted code with them/
+      /\(the base branch, as pull_request_target checks out\), but the image would be tagged with the pull request head 0123\w+: its content would not match its tag\. Do not check out the pull request head under pull_request_target: that job runs with the base repository's secrets and a privileged token and AWS role, so building the head would run untrusted code with them/
     ]
   ])('fails on %s before any AWS call', async (_what, eventName, forbidden, message) => {
     const prHead = '0123456789abcdef0123456789abcdef01234567'
@@ -532,5 +532,31 @@ describe('build-tag-push run()', () => {
     await run(deps())
     expect(process.exitCode).toBeUndefined()
     expect(JSON.parse(outputs()['tags'] ?? '')).toEqual(['a1b2c3d', SHA])
+  })
+
+  it('warns when the pull request head is built under pull_request_target', async () => {
+    const event = join(dir, 'event.json')
+    writeFileSync(event, JSON.stringify({ pull_request: { head: { sha: HEAD } } }))
+    Object.assign(process.env, {
+      GITHUB_EVENT_NAME: 'pull_request_target',
+      GITHUB_EVENT_PATH: event
+    })
+    checkedOut = HEAD
+    setInputs({ repository: 'api' })
+    await run(deps())
+    expect(logText()).toMatch(
+      /::warning::pull_request_target: the workspace is checked out at the pull request head ffff\w+\. This job runs with the base repository's secrets/
+    )
+  })
+
+  it('fails when commit-sha is not the checked-out commit', async () => {
+    checkedOut = HEAD
+    setInputs({ repository: 'api', 'commit-sha': SHA })
+    await run(deps())
+    expect(process.exitCode).toBe(1)
+    expect(logText()).toContain(
+      `::error::build-tag-push: The workspace is checked out at ${HEAD}, but "commit-sha" is ${SHA}: the image content would not match its tag. Check out that commit`
+    )
+    expect(ecrMock.calls()).toHaveLength(0)
   })
 })
