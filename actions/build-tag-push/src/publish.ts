@@ -140,7 +140,7 @@ export async function checkReusable(
     'Set "tag-suffix" (e.g. the target or variant name) so each set of build inputs gets its own commit tags, or push this build to another repository'
   if (!found) {
     throw new ActionError(
-      `${image} already exists but carries no ${FINGERPRINT_LABEL} label${labelText ? ' this version understands' : ''} (it was not pushed by this version of build-tag-push), so it cannot be reused safely: its build inputs are unknown`,
+      `${image} already exists but carries no ${FINGERPRINT_LABEL} label${labelText ? ' this version understands' : ''} (pushed by another tool or an older build-tag-push), so it cannot be reused safely: its build inputs are unknown`,
       `${fix}; or delete the tag (aws ecr batch-delete-image) and re-run to rebuild the commit`
     )
   }
