@@ -79,6 +79,8 @@ const build = rows('build-tag-push', { repository: 'shop/api' }, [
   },
   { label: 'short SHA too short', inputs: { 'short-sha-length': '3' }, names: 'short-sha-length' },
   { label: 'short SHA too long', inputs: { 'short-sha-length': '41' }, names: 'short-sha-length' },
+  { label: 'tag suffix starting with -', inputs: { 'tag-suffix': '-x' }, names: 'tag-suffix' },
+  { label: 'commit SHA that is a branch', inputs: { 'commit-sha': 'main' }, names: 'commit-sha' },
   {
     label: 'short SHA not a number',
     inputs: { 'short-sha-length': 'seven' },

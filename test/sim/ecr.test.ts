@@ -8,6 +8,7 @@ import {
   DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  GetDownloadUrlForLayerCommand,
   GetLifecyclePolicyCommand,
   GetRegistryScanningConfigurationCommand,
   ListTagsForResourceCommand,
@@ -23,6 +24,7 @@ import {
   paginateDescribeRepositories
 } from '@aws-sdk/client-ecr'
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts'
+import { createHash } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
 import { buildImage, docker, dockerConfigDir, dockerOk, loginWithToken } from './docker-helpers.js'
@@ -397,6 +399,75 @@ describe('images from the real registry', () => {
       new DescribeImagesCommand({ repositoryName: 'frozen', imageIds: [{ imageTag: 'v1' }] })
     )
     expect(d.imageDetails?.[0]?.imageDigest).toBe(first)
+  })
+
+  it('PutImage on an IMMUTABLE repository answers each conflict as the ECR API reference documents', async () => {
+    // "ImageAlreadyExistsException: the specified image has already been pushed, and there were no changes to the
+    // manifest or image tag"; "ImageTagAlreadyExistsException: the specified image is tagged with a tag that already
+    // exists. The repository is configured for tag immutability."
+    const current = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'frozen', imageIds: [{ imageTag: 'v1' }] })
+    )
+    const manifest = current.images?.[0]?.imageManifest as string
+    const digest = current.images?.[0]?.imageId?.imageDigest as string
+    const put = (imageManifest: string, imageTag?: string) =>
+      ecr.send(new PutImageCommand({ repositoryName: 'frozen', imageManifest, imageTag }))
+    const sameTag = await errorOf(put(manifest, 'v1'))
+    expect(sameTag.name).toBe('ImageAlreadyExistsException')
+    expect(sameTag.message).toBe(
+      `Image with digest '${digest}' and tag 'v1' already exists in the repository with name 'frozen' in registry with id '${stack.accountId}'`
+    )
+    const noTag = await errorOf(put(manifest))
+    expect(noTag.name).toBe('ImageAlreadyExistsException')
+    // a different manifest (same layers, one annotation more) under the immutable tag
+    const other = JSON.stringify({ ...JSON.parse(manifest), annotations: { variant: 'b' } })
+    const moved = await errorOf(put(other, 'v1'))
+    expect(moved.name).toBe('ImageTagAlreadyExistsException')
+    expect(moved.$metadata.httpStatusCode).toBe(400)
+    // a new tag on the same image is a change: accepted
+    const added = await put(manifest, 'v1-again')
+    expect(added.image?.imageId).toEqual({ imageDigest: digest, imageTag: 'v1-again' })
+    const d = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'frozen', imageIds: [{ imageTag: 'v1' }] })
+    )
+    expect(d.imageDetails?.[0]?.imageDigest).toBe(digest)
+    expect(d.imageDetails?.[0]?.imageTags).toEqual(['v1', 'v1-again'])
+  })
+
+  it('GetDownloadUrlForLayer hands out a URL that serves the blob without credentials, until it expires', async () => {
+    const current = await ecr.send(
+      new BatchGetImageCommand({ repositoryName: 'app', imageIds: [{ imageTag: 'v1' }] })
+    )
+    const configDigest = (
+      JSON.parse(current.images?.[0]?.imageManifest as string) as { config: { digest: string } }
+    ).config.digest
+    const out = await ecr.send(
+      new GetDownloadUrlForLayerCommand({ repositoryName: 'app', layerDigest: configDigest })
+    )
+    expect(out.layerDigest).toBe(configDigest)
+    const response = await fetch(out.downloadUrl as string)
+    expect(response.status).toBe(200)
+    const body = Buffer.from(await response.arrayBuffer())
+    expect(`sha256:${createHash('sha256').update(body).digest('hex')}`).toBe(configDigest)
+    expect(JSON.parse(body.toString('utf8'))).toHaveProperty('config')
+    const missing = await errorOf(
+      ecr.send(
+        new GetDownloadUrlForLayerCommand({
+          repositoryName: 'app',
+          layerDigest: `sha256:${'0'.repeat(64)}`
+        })
+      )
+    )
+    expect(missing.name).toBe('LayersNotFoundException')
+    const noRepo = await errorOf(
+      ecr.send(
+        new GetDownloadUrlForLayerCommand({ repositoryName: 'nope', layerDigest: configDigest })
+      )
+    )
+    expect(noRepo.name).toBe('RepositoryNotFoundException')
+    expect((await fetch(`${out.downloadUrl as string}x`)).status).toBe(403)
+    await stack.admin.post('clock/advance', { seconds: 3601 })
+    expect((await fetch(out.downloadUrl as string)).status).toBe(403)
   })
 
   it('an image index reports its media type and is UNSUPPORTED_IMAGE for scans', async () => {

@@ -44,6 +44,8 @@ export const INPUT_NAMES = [
   'kms-key',
   'lifecycle-policy',
   'short-sha-length',
+  'tag-suffix',
+  'commit-sha',
   'tags',
   'allow-latest',
   'context',
@@ -116,6 +118,10 @@ export interface BuildTagPushInputs {
   /** Lifecycle policy JSON text (from a file or the keep-last shorthand). */
   lifecyclePolicy: string | undefined
   shortShaLength: number
+  /** Appended to the commit tags as `-<suffix>` (one repository, several images per commit). */
+  tagSuffix: string | undefined
+  /** The commit to tag (default: the PR head on pull_request events, else GITHUB_SHA). */
+  commitSha: string | undefined
   extraTags: string[]
   allowLatest: boolean
   allowRoot: boolean
@@ -303,6 +309,22 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BuildTagPushInp
       'Set "encryption: KMS" or remove "kms-key".'
     )
   }
+  const tagSuffix = optionalInput('tag-suffix')
+  if (tagSuffix !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,86}$/.test(tagSuffix)) {
+    throw new InputError(
+      'tag-suffix',
+      `"${tagSuffix}" cannot end an image tag`,
+      'Use 1-87 letters, digits, _ . or - (not starting with . or -), e.g. "worker"; it is appended as <sha>-<suffix>.'
+    )
+  }
+  const commitSha = optionalInput('commit-sha')
+  if (commitSha !== undefined && !/^[0-9a-f]{40}$/.test(commitSha)) {
+    throw new InputError(
+      'commit-sha',
+      `"${commitSha}" is not a full 40-character lowercase git SHA`,
+      'Pass an expression such as ${{ github.sha }}, not a branch name or a short SHA.'
+    )
+  }
   const allowLatest = booleanInput('allow-latest', DEFAULTS['allow-latest'])
   const extraTags = listInput('tags')
   validateTags('tags', extraTags, allowLatest)
@@ -315,6 +337,15 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BuildTagPushInp
         'conflicts with "source-image"',
         `Promote mode re-tags an existing image and builds nothing: remove ${conflicting.map((n) => `"${n}"`).join(', ')}.`
       )
+    }
+    for (const name of ['tag-suffix', 'commit-sha'] as const) {
+      if (rawInput(name) !== '') {
+        throw new InputError(
+          name,
+          'conflicts with "source-image"',
+          `Promote mode adds only the tags in "tags": remove "${name}".`
+        )
+      }
     }
     if (!extraTags.filter((t) => t !== 'latest').length) {
       throw new InputError(
@@ -376,6 +407,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): BuildTagPushInp
     kmsKey,
     lifecyclePolicy: lifecyclePolicyInput(workspace),
     shortShaLength: intInput('short-sha-length', DEFAULTS['short-sha-length'], { min: 4, max: 40 }),
+    tagSuffix,
+    commitSha,
     extraTags,
     allowLatest,
     allowRoot: booleanInput('allow-root', DEFAULTS['allow-root']),

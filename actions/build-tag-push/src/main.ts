@@ -7,6 +7,7 @@ import {
   ActionError,
   type Exec,
   execCommand,
+  type GitHubContext,
   githubContext,
   runAction,
   setOutputs,
@@ -25,7 +26,8 @@ import {
 } from '@shipline/oci'
 import { ACTION_NAME, getInputs } from './inputs.js'
 import { commitTime, ociLabels, workspaceHead } from './labels.js'
-import { buildAndPush, type ImageResult, promote, tagExisting } from './publish.js'
+import { buildFingerprint, FINGERPRINT_LABEL, formatFingerprint } from './fingerprint.js'
+import { buildAndPush, checkReusable, type ImageResult, promote, tagExisting } from './publish.js'
 import { allTags, commitTags } from './tags.js'
 
 export interface Deps {
@@ -88,14 +90,27 @@ async function main(deps: Deps): Promise<void> {
   const inputs = getInputs(deps.env)
   const gh = githubContext(deps.env)
   const promoting = inputs.sourceImage !== undefined
-  if (!promoting && !/^[0-9a-f]{40}$/.test(gh.commitSha)) {
+  const commitSha = inputs.commitSha ?? gh.commitSha
+  if (!promoting && !/^[0-9a-f]{40}$/.test(commitSha)) {
     throw new ActionError(
-      `The commit SHA "${gh.commitSha}" is not a 40-character git SHA`,
+      `The commit SHA "${commitSha}" is not a 40-character git SHA`,
       'Run this action in a GitHub Actions job (GITHUB_SHA, or the pull_request head SHA, names the commit to tag)'
     )
   }
-  const commit = promoting ? undefined : commitTags(gh.commitSha, inputs.shortShaLength)
+  if (!promoting) {
+    await checkWorkspaceHead(
+      deps,
+      gh,
+      inputs.build.context,
+      commitSha,
+      inputs.commitSha !== undefined
+    )
+  }
+  const commit = promoting
+    ? undefined
+    : commitTags(commitSha, inputs.shortShaLength, inputs.tagSuffix)
   const tags = allTags(commit, inputs.extraTags)
+  const fingerprint = buildFingerprint(inputs.build, gh.workspace)
 
   const ecr = await deps.ecr(inputs.auth)
   const repo = await withGroup(`Repository ${inputs.repository}`, () =>
@@ -140,18 +155,17 @@ async function main(deps: Deps): Promise<void> {
     )
     if (existing?.imageDigest) {
       core.info(
-        `${repo.repositoryName}:${commitTag} already exists (${existing.imageDigest}): skipping the build`
+        `${repo.repositoryName}:${commitTag} already exists (${existing.imageDigest}): checking its build inputs`
       )
-      result = await tagExisting(ctx, existing, tags)
+      await checkReusable(ctx, existing.imageDigest, commitTag, fingerprint)
+      core.info(`Its build inputs match: skipping the build`)
+      result = {
+        ...(await tagExisting(ctx, existing, tags, commit)),
+        reusedBecause: 'this commit was already built from the same build inputs'
+      }
       mode = 'reused'
     } else {
-      const head = await workspaceHead(deps.exec, gh.workspace)
-      if (head && head !== gh.commitSha) {
-        core.warning(
-          `The workspace is checked out at ${head}, but the image is tagged ${gh.commitSha}. On pull_request events check out the head commit (actions/checkout with ref: \${{ github.event.pull_request.head.sha }}) so the image matches its tag.`
-        )
-      }
-      const created = await commitTime(deps.exec, gh.workspace, gh.commitSha, deps.env)
+      const created = await commitTime(deps.exec, gh.workspace, commitSha, deps.env)
       if (created.source === 'none') {
         core.notice(
           'org.opencontainers.image.created is omitted: the workspace is not a git checkout containing the commit and SOURCE_DATE_EPOCH is unset.'
@@ -161,12 +175,13 @@ async function main(deps: Deps): Promise<void> {
         {
           serverUrl: gh.serverUrl,
           repository: gh.repository,
-          revision: gh.commitSha,
+          revision: commitSha,
           version: inputs.extraTags.find((t) => t !== 'latest') ?? commit!.short,
           created: created.created
         },
         inputs.build.labels
       )
+      labels[FINGERPRINT_LABEL] = formatFingerprint(fingerprint)
       // Never the workspace: it is usually the build context, and the config will hold the ECR token.
       const runnerTemp = deps.env['RUNNER_TEMP'] || tmpdir()
       const configDir = createDockerConfigDir(runnerTemp, jobDockerConfigDir(deps.env))
@@ -180,15 +195,17 @@ async function main(deps: Deps): Promise<void> {
           runnerTemp,
           hostPlatform: `linux/${ARCH[process.arch] ?? process.arch}`,
           allowRoot: inputs.allowRoot,
-          commitTag
+          commit: commit!,
+          fingerprint
         },
         inputs.build,
         labels,
         tags
       )
-      mode = 'built'
+      mode = result.reusedBecause ? 'reused' : 'built'
     }
   }
+  if (result.reusedBecause) core.notice(`built=false: ${result.reusedBecause}`)
 
   const uriTag = commit?.short ?? tags.find((t) => t !== 'latest') ?? tags[0]
   const imageUri = `${repo.repositoryUri}:${uriTag}`
@@ -229,7 +246,7 @@ async function main(deps: Deps): Promise<void> {
         mode === 'built'
           ? 'built and pushed'
           : mode === 'reused'
-            ? 'reused (this commit was already built)'
+            ? `reused: ${result.reusedBecause ?? 'this commit was already built'}`
             : `promoted from ${inputs.sourceImage?.text ?? ''}`
       ],
       ['Build time', result.buildSeconds === undefined ? '-' : `${result.buildSeconds}s`],
@@ -263,4 +280,62 @@ export function consoleLink(
     : `${region}.console.aws.amazon.com`
   const url = `https://${host}/ecr/repositories/private/${repo.registryId}/${repo.repositoryName}/_/image/${digest}/details?region=${region}`
   return `[${repo.repositoryName}@${digest.slice(0, 19)}…](${url})`
+}
+
+/**
+ * The image is tagged with a commit, so it must be built from that commit: `git rev-parse HEAD` in the build context
+ * must be the commit to tag. On pull_request actions/checkout checks out the merge commit by default: refuse to push
+ * its content under the head SHA. The advice never suggests checking out the head under pull_request_target, which
+ * runs with the base repository's secrets and role.
+ */
+async function checkWorkspaceHead(
+  deps: Deps,
+  gh: GitHubContext,
+  dir: string,
+  commitSha: string,
+  explicit: boolean
+): Promise<void> {
+  const head = await workspaceHead(deps.exec, dir)
+  if (head === undefined) {
+    core.notice(
+      `The build context is not in a git checkout, so the action cannot check that it holds commit ${commitSha}, the commit the image is tagged with.`
+    )
+    return
+  }
+  const prTarget = gh.eventName === 'pull_request_target'
+  if (head === commitSha) {
+    if (prTarget && !explicit) {
+      core.warning(
+        `pull_request_target: the workspace is checked out at the pull request head ${commitSha}. This job runs with the base repository's secrets and a privileged token and AWS role, so building code from a pull request (a fork's too) runs it with them. Build pull requests in a workflow triggered by "pull_request" instead.`
+      )
+    }
+    return
+  }
+  if (explicit) {
+    throw new ActionError(
+      `The workspace is checked out at ${head}, but "commit-sha" is ${commitSha}: the image content would not match its tag`,
+      'Check out that commit, or set "commit-sha" to the commit you checked out'
+    )
+  }
+  if (prTarget) {
+    throw new ActionError(
+      `The workspace is checked out at ${head} (the base branch, as pull_request_target checks out), but the image would be tagged with the pull request head ${commitSha}: its content would not match its tag`,
+      "Do not check out the pull request head under pull_request_target: that job runs with the base repository's secrets and a privileged token and AWS role, so building the head would run untrusted code with them. " +
+        'Build pull requests in a workflow triggered by "pull_request" (forks get no secrets there), or, to publish the base commit that was checked out, set commit-sha: ${{ github.sha }}'
+    )
+  }
+  if (gh.eventName.startsWith('pull_request')) {
+    const what =
+      head === gh.sha
+        ? "the merge commit GITHUB_SHA, actions/checkout's default"
+        : 'not the pull request head'
+    throw new ActionError(
+      `The workspace is checked out at ${head} (${what}), but the image would be tagged with the pull request head ${commitSha}: its content would not match its tag`,
+      'Check out the head commit (actions/checkout with ref: ${{ github.event.pull_request.head.sha }}), or tag the merge commit you built explicitly with commit-sha: ${{ github.sha }}'
+    )
+  }
+  throw new ActionError(
+    `The workspace is checked out at ${head}, but the image would be tagged with ${commitSha} (GITHUB_SHA): its content would not match its tag`,
+    'Check out the commit the workflow runs for (actions/checkout without "ref"), or set "commit-sha" to the commit you checked out'
+  )
 }

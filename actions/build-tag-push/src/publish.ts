@@ -15,7 +15,8 @@ import {
   platformManifests,
   putImageTags,
   type RepoRef,
-  type RepositoryInfo
+  type RepositoryInfo,
+  TagConflictError
 } from '@shipline/ecr'
 import {
   type Builder,
@@ -35,7 +36,15 @@ import {
   type UserVerdict,
   writeSecretFiles
 } from '@shipline/oci'
+import {
+  describeDifference,
+  differingInputs,
+  FINGERPRINT_LABEL,
+  type Fingerprint,
+  parseFingerprint
+} from './fingerprint.js'
 import type { BuildInputs, SourceImage } from './inputs.js'
+import { type CommitTags, writeOrder } from './tags.js'
 
 export interface ImageResult {
   digest: string
@@ -47,6 +56,8 @@ export interface ImageResult {
   platformDigests: Record<string, string>
   sizeBytes: number | undefined
   buildSeconds: number | undefined
+  /** Set when the commit's image was reused instead of built: why. */
+  reusedBecause?: string
 }
 
 export interface PublishContext {
@@ -65,16 +76,19 @@ function platformDigestsOf(manifest: ImageManifest): Record<string, string> {
   return Object.fromEntries(platformManifests(manifest.manifest).map((m) => [m.platform, m.digest]))
 }
 
-/** Adds the missing tags to an image that is already in the repository (PutImage, no pull). */
+/** Adds the missing tags to an image that is already in the repository (PutImage, no pull), full commit tag first. */
 export async function tagExisting(
   ctx: PublishContext,
   detail: ImageDetail,
-  tags: string[]
+  tags: string[],
+  commit?: CommitTags
 ): Promise<ImageResult> {
   const digest = detail.imageDigest as string
   const manifest = await getImageManifest(ctx.ecr, ref(ctx.repo), { imageDigest: digest })
   const missing = tags.filter((t) => !(detail.imageTags ?? []).includes(t))
-  const result = await putImageTags(ctx.ecr, ref(ctx.repo), manifest, missing)
+  const result = await withCommitTagAdvice(commit, () =>
+    putImageTags(ctx.ecr, ref(ctx.repo), manifest, writeOrder(missing, commit?.full))
+  )
   return {
     digest,
     mediaType: manifest.mediaType,
@@ -83,6 +97,61 @@ export async function tagExisting(
     platformDigests: platformDigestsOf(manifest),
     sizeBytes: detail.imageSizeInBytes,
     buildSeconds: undefined
+  }
+}
+
+/**
+ * A conflict on a tag the action derived from the commit (not one from "tags") gets advice about the commit tags:
+ * never "remove it from tags", which the user cannot do.
+ */
+async function withCommitTagAdvice<T>(
+  commit: CommitTags | undefined,
+  body: () => Promise<T>
+): Promise<T> {
+  try {
+    return await body()
+  } catch (error) {
+    if (!(error instanceof TagConflictError) || !commit) throw error
+    if (error.tag !== commit.short && error.tag !== commit.full) throw error
+    const which = error.tag === commit.full ? 'full' : 'short'
+    throw new ActionError(
+      `The commit tag "${error.tag}" already names another image (${error.currentDigest ?? 'unknown digest'}) in the repository, so this image cannot be tagged for the commit`,
+      which === 'short'
+        ? 'Two commits share this short SHA, or an earlier run of this commit was interrupted before its full-SHA tag was written. Raise "short-sha-length", or set "tag-suffix" to give this build its own commit tags'
+        : 'Another build of this commit holds the tag. Set "tag-suffix" to give this build its own commit tags, or push it to another repository',
+      { cause: error }
+    )
+  }
+}
+
+/**
+ * Checks that an image found under the commit tag was built from the same build inputs (the fingerprint label), so it
+ * may be reused; otherwise fails naming the inputs that differ and the fix. Reads the label from the image config in ECR.
+ */
+export async function checkReusable(
+  ctx: PublishContext,
+  digest: string,
+  commitTag: string,
+  expected: Fingerprint
+): Promise<void> {
+  const configs = await getImageConfigs(ctx.ecr, ref(ctx.repo), digest, ctx.fetch)
+  const labelText = configs.map((c) => c.labels[FINGERPRINT_LABEL]).find((l) => l !== undefined)
+  const found = parseFingerprint(labelText)
+  const image = `${ctx.repo.repositoryName}:${commitTag} (${digest})`
+  const fix =
+    'Set "tag-suffix" (e.g. the target or variant name) so each set of build inputs gets its own commit tags, or push this build to another repository'
+  if (!found) {
+    throw new ActionError(
+      `${image} already exists but carries no ${FINGERPRINT_LABEL} label${labelText ? ' this version understands' : ''} (pushed by another tool or an older build-tag-push), so it cannot be reused safely: its build inputs are unknown`,
+      `${fix}; or delete the tag (aws ecr batch-delete-image) and re-run to rebuild the commit`
+    )
+  }
+  const differing = differingInputs(expected, found)
+  if (differing.length) {
+    throw new ActionError(
+      `${image} was built from different build inputs: ${differing.map((d) => describeDifference(d, expected, found)).join(', ')} ${differing.length > 1 ? 'differ' : 'differs'}. Reusing it would deploy the wrong image`,
+      fix
+    )
   }
 }
 
@@ -126,8 +195,10 @@ export interface BuildContext extends PublishContext {
   runnerTemp: string
   hostPlatform: string
   allowRoot: boolean
-  /** The commit tag that identifies this build (the full SHA). */
-  commitTag: string
+  /** The commit tags; `full` identifies this build. */
+  commit: CommitTags
+  /** The fingerprint of this build's inputs (also in the labels). */
+  fingerprint: Fingerprint
 }
 
 function rootMessage(user: string, where: string, uid?: number): string {
@@ -261,7 +332,7 @@ export async function buildAndPush(
       checkEngineSupport(build, builder, ctx.hostPlatform)
       if (build.ecrCache) spec.cacheFrom = build.cacheFrom
       spec.cacheTo = []
-      const localRef = `${repo.repositoryUri}:${ctx.commitTag}`
+      const localRef = `${repo.repositoryUri}:${ctx.commit.full}`
       const { args, env } = engineBuildArgs(spec, builder, localRef)
       const result = await withGroup(
         `Build with the engine's ${builder.buildkit ? 'BuildKit' : 'classic'} builder (no buildx)`,
@@ -274,17 +345,36 @@ export async function buildAndPush(
         { image: localRef, user: image.user },
         `The image built from ${build.dockerfile}`
       )
-      digest = await withGroup(`Push ${localRef}`, () =>
-        dockerPush(ctx.docker, localRef, ctx.commitTag)
-      )
+      try {
+        digest = await withGroup(`Push ${localRef}`, () =>
+          dockerPush(ctx.docker, localRef, ctx.commit.full)
+        )
+      } catch (error) {
+        // An IMMUTABLE commit tag that another build of this commit pushed meanwhile refuses our push.
+        const reused = await reuseAfterRace(ctx, tags)
+        if (reused) return reused
+        throw error
+      }
     }
     const buildSeconds = Math.round((ctx.now() - started) / 1000)
     const manifest = await getImageManifest(ctx.ecr, ref(repo), { imageDigest: digest })
-    const result = await putImageTags(ctx.ecr, ref(repo), manifest, tags)
-    const detail = await describeImage(ctx.ecr, ref(repo), { imageTag: ctx.commitTag })
+    let result
+    try {
+      result = await withCommitTagAdvice(ctx.commit, () =>
+        putImageTags(ctx.ecr, ref(repo), manifest, writeOrder(tags, ctx.commit.full))
+      )
+    } catch (error) {
+      const conflict = error instanceof ActionError ? error.cause : undefined
+      if (conflict instanceof TagConflictError && conflict.tag === ctx.commit.full) {
+        const reused = await reuseAfterRace(ctx, tags)
+        if (reused) return reused
+      }
+      throw error
+    }
+    const detail = await describeImage(ctx.ecr, ref(repo), { imageTag: ctx.commit.full })
     if (detail?.imageDigest !== digest) {
       throw new ActionError(
-        `The pushed digest ${digest} differs from ECR's digest ${detail?.imageDigest ?? '(none)'} for ${repo.repositoryName}:${ctx.commitTag}`,
+        `The pushed digest ${digest} differs from ECR's digest ${detail?.imageDigest ?? '(none)'} for ${repo.repositoryName}:${ctx.commit.full}`,
         'Another job may have pushed the same commit concurrently; re-run the job (it will reuse the image in ECR)'
       )
     }
@@ -294,7 +384,7 @@ export async function buildAndPush(
       tags,
       added:
         builder.kind === 'engine'
-          ? [ctx.commitTag, ...result.added.filter((t) => t !== ctx.commitTag)]
+          ? [ctx.commit.full, ...result.added.filter((t) => t !== ctx.commit.full)]
           : result.added,
       platformDigests: platformDigestsOf(manifest),
       sizeBytes: detail.imageSizeInBytes,
@@ -302,5 +392,24 @@ export async function buildAndPush(
     }
   } finally {
     if (secretsDir) removeDir(secretsDir)
+  }
+}
+
+/**
+ * Two builds of one commit at once (a push and a pull_request workflow): when the other build wrote the full commit
+ * tag first, reuse its image, as a re-run would, provided its build inputs match. Undefined when the tag is absent.
+ */
+async function reuseAfterRace(ctx: BuildContext, tags: string[]): Promise<ImageResult | undefined> {
+  const holder = await describeImage(ctx.ecr, ref(ctx.repo), { imageTag: ctx.commit.full })
+  if (!holder?.imageDigest) return undefined
+  const image = `${ctx.repo.repositoryName}:${ctx.commit.full}`
+  core.info(
+    `${image} was pushed by another build of this commit (${holder.imageDigest}) while this one was building; checking its build inputs`
+  )
+  await checkReusable(ctx, holder.imageDigest, ctx.commit.full, ctx.fingerprint)
+  const result = await tagExisting(ctx, holder, tags, ctx.commit)
+  return {
+    ...result,
+    reusedBecause: `another build of this commit pushed ${image} first, from the same build inputs; this build was discarded`
   }
 }

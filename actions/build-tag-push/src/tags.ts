@@ -26,9 +26,17 @@ export interface CommitTags {
   short: string
 }
 
-/** The commit tags: the full 40-character SHA and its first `length` characters. */
-export function commitTags(sha: string, length: number): CommitTags {
-  return { full: sha, short: sha.slice(0, length) }
+/** The commit tags: the full 40-character SHA and its first `length` characters, each with `-<suffix>` if set. */
+export function commitTags(sha: string, length: number, suffix?: string): CommitTags {
+  const end = suffix ? `-${suffix}` : ''
+  return { full: `${sha}${end}`, short: `${sha.slice(0, length)}${end}` }
+}
+
+/** The order tags are written in: the full commit tag first, so a half-tagged image never blocks a re-run. */
+export function writeOrder(tags: string[], commitTag: string | undefined): string[] {
+  return commitTag && tags.includes(commitTag)
+    ? [commitTag, ...tags.filter((t) => t !== commitTag)]
+    : tags
 }
 
 /** Commit tags first (short, full), then extra tags, without duplicates. */

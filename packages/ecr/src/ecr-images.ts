@@ -121,9 +121,48 @@ const CROSS_REPO_HINT =
   'Promote within one repository, push the image to the target repository once (docker push or a replication rule), ' +
   'or use ECR replication / a pull-through cache'
 
+const CONFLICT_CODES = new Set(['ImageAlreadyExistsException', 'ImageTagAlreadyExistsException'])
+
 /**
- * Points each tag at the manifest with PutImage (no pull, no layer upload). Idempotent: an existing identical tag
- * counts as done, also on IMMUTABLE repositories; a tag that points at a different image is an error.
+ * A tag that names another image (or no image) after PutImage refused to write it. Callers that know where the tag
+ * came from (a user's `tags` input, or the commit tag the action derived) catch it to give the right advice.
+ */
+export class TagConflictError extends ActionError {
+  readonly tag: string
+  /** The digest the tag names now; undefined when ECR lists no image for it. */
+  readonly currentDigest: string | undefined
+  /** The PutImage error code that reported the conflict. */
+  readonly code: string
+
+  constructor(
+    repo: RepoRef,
+    tag: string,
+    wanted: string,
+    currentDigest: string | undefined,
+    code: string
+  ) {
+    super(
+      currentDigest
+        ? `Tag "${tag}" already points at another image (${currentDigest}, not ${wanted}) in the repository ${repo.repositoryName}: ECR refused to move it (${code})`
+        : `ECR refused to write tag "${tag}" for ${wanted} in the repository ${repo.repositoryName} (${code}), and lists no image under that tag`,
+      currentDigest
+        ? `Immutable tags cannot move. Use a new tag, remove "${tag}" from "tags", or exclude it from immutability (IMMUTABLE_WITH_EXCLUSION)`
+        : 'Re-run the job; if it persists, check the repository with aws ecr describe-images'
+    )
+    this.name = 'TagConflictError'
+    this.tag = tag
+    this.currentDigest = currentDigest
+    this.code = code
+  }
+}
+
+/**
+ * Points each tag at the manifest with PutImage (no pull, no layer upload), in the order given. Idempotent: a tag that
+ * already names this image counts as done, also on IMMUTABLE repositories. When PutImage answers
+ * `ImageAlreadyExistsException` or `ImageTagAlreadyExistsException`, the tag is described again: it counts as done only
+ * when it names this digest (some ECR implementations answer a conflicting immutable tag with
+ * ImageAlreadyExistsException); otherwise a {@link TagConflictError}. At the end every tag is confirmed with
+ * DescribeImages, so a tag is never reported that ECR does not list on the image.
  */
 export async function putImageTags(
   ecr: ECRClient,
@@ -151,21 +190,14 @@ export async function putImageTags(
       )
       result.added.push(tag)
     } catch (error) {
-      const code = awsErrorCode(error)
-      if (code === 'ImageAlreadyExistsException') {
-        result.existing.push(tag)
-        continue
-      }
-      if (code === 'ImageTagAlreadyExistsException') {
+      const code = awsErrorCode(error) ?? ''
+      if (CONFLICT_CODES.has(code)) {
         const holder = await describeImage(ecr, repo, { imageTag: tag })
-        if (holder?.imageDigest === image.digest) {
+        if (holder?.imageDigest && holder.imageDigest === image.digest) {
           result.existing.push(tag)
           continue
         }
-        throw new ActionError(
-          `Tag "${tag}" already points at another image (${holder?.imageDigest ?? 'unknown digest'}) in the IMMUTABLE repository ${repo.repositoryName}`,
-          `Immutable tags cannot move. Use a new tag, remove "${tag}" from "tags", or exclude it from immutability (IMMUTABLE_WITH_EXCLUSION)`
-        )
+        throw new TagConflictError(repo, tag, image.digest, holder?.imageDigest, code)
       }
       if (code === 'LayersNotFoundException' || code === 'ReferencedImagesNotFoundException') {
         throw new ActionError(
@@ -179,7 +211,29 @@ export async function putImageTags(
       })
     }
   }
+  await confirmTags(ecr, repo, image.digest, tags)
   return result
+}
+
+/** Fails unless DescribeImages lists every tag on the digest (the outputs must name only images that exist). */
+export async function confirmTags(
+  ecr: ECRClient,
+  repo: RepoRef,
+  digest: string,
+  tags: string[]
+): Promise<void> {
+  if (!tags.length) return
+  const detail = await describeImage(ecr, repo, { imageDigest: digest })
+  const listed = detail?.imageTags ?? []
+  const missing = tags.filter((t) => !listed.includes(t))
+  if (!detail || missing.length) {
+    throw new ActionError(
+      detail
+        ? `ECR does not list ${missing.map((t) => `"${t}"`).join(', ')} on ${repo.repositoryName}@${digest} after tagging it (it lists ${listed.length ? listed.join(', ') : 'no tags'})`
+        : `ECR lists no image ${repo.repositoryName}@${digest} after tagging it`,
+      'Nothing was reported as published. Re-run the job; if it persists, check the repository with aws ecr describe-images'
+    )
+  }
 }
 
 export interface PlatformManifest {

@@ -15,7 +15,7 @@ import { createEcsService } from './services/ecs.js'
 import { createEksService } from './services/eks.js'
 import { BackendRegistry } from './registry/backend.js'
 import { RegistryProxy } from './registry/proxy.js'
-import { createEcrService, type EcrService } from './services/ecr.js'
+import { createEcrService, type EcrService, LAYER_URL_PREFIX } from './services/ecr.js'
 import { KubeSim } from './kube/index.js'
 import { mountGitHub, type GitHubSim } from './github.js'
 import { createKmsService } from './services/kms.js'
@@ -146,9 +146,11 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
       region,
       backend,
       registryHost: () => proxy?.host ?? '',
-      kms
+      kms,
+      layerUrlBase: () => server.url
     })
     server.register(ecr)
+    server.addRawRoute(LAYER_URL_PREFIX, (req, res, url) => ecr.serveLayer(req, res, url))
     if (backend) {
       const p = new RegistryProxy(backend, server, ecr.hooks, accountId)
       cleanups.push(() => p.close())

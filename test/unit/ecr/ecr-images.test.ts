@@ -17,7 +17,8 @@ import {
   getImageManifest,
   MEDIA_TYPES,
   platformManifests,
-  putImageTags
+  putImageTags,
+  TagConflictError
 } from '@shipline/ecr'
 
 const ecrMock = mockClient(ECRClient)
@@ -88,12 +89,27 @@ describe('getImageManifest', () => {
 })
 
 describe('putImageTags', () => {
-  it('adds missing tags, skips tags already on the image and sends media type + digest', async () => {
+  /** ECR's view: tag → digest; DescribeImages by tag or digest answers from it. */
+  function registry(initial: Record<string, string>) {
+    const tags = new Map(Object.entries(initial))
     ecrMock
-      .on(DescribeImagesCommand, { imageIds: [{ imageTag: 'a' }] })
-      .resolves({ imageDetails: [{ imageDigest: D1 }] })
-    ecrMock.on(DescribeImagesCommand, { imageIds: [{ imageTag: 'b' }] }).rejects(notFound())
-    ecrMock.on(PutImageCommand).resolves({})
+      .on(DescribeImagesCommand)
+      .callsFake((input: { imageIds: { imageTag?: string; imageDigest?: string }[] }) => {
+        const id = input.imageIds[0] ?? {}
+        const digest = id.imageDigest ?? tags.get(id.imageTag ?? '')
+        if (!digest || ![...tags.values()].includes(digest)) throw notFound()
+        const imageTags = [...tags].filter(([, d]) => d === digest).map(([t]) => t)
+        return { imageDetails: [{ imageDigest: digest, imageTags }] }
+      })
+    return tags
+  }
+
+  it('adds missing tags, skips tags already on the image and sends media type + digest', async () => {
+    const tags = registry({ a: D1 })
+    ecrMock.on(PutImageCommand).callsFake((input: { imageTag: string }) => {
+      tags.set(input.imageTag, D1)
+      return {}
+    })
     expect(await putImageTags(ecr, repo, image, ['a', 'b'])).toEqual({
       added: ['b'],
       existing: ['a']
@@ -110,24 +126,56 @@ describe('putImageTags', () => {
     ])
   })
 
-  it('treats ImageAlreadyExists as done (re-run safe)', async () => {
-    ecrMock.on(DescribeImagesCommand).rejects(notFound())
-    ecrMock
-      .on(PutImageCommand)
-      .rejects(new ImageAlreadyExistsException({ message: 'already pushed', $metadata: {} }))
+  it('treats ImageAlreadyExists as done only when the tag, described again, names this digest (re-run safe)', async () => {
+    const tags = registry({})
+    ecrMock.on(PutImageCommand).callsFake(() => {
+      tags.set('a', D1) // a concurrent writer tagged the same image first
+      throw new ImageAlreadyExistsException({ message: 'already pushed', $metadata: {} })
+    })
     expect(await putImageTags(ecr, repo, image, ['a'])).toEqual({ added: [], existing: ['a'] })
   })
 
-  it('fails clearly when an immutable tag points at another image', async () => {
-    ecrMock
-      .on(DescribeImagesCommand)
-      .resolvesOnce({ imageDetails: [{ imageDigest: D2 }] })
-      .resolves({ imageDetails: [{ imageDigest: D2 }] })
+  it.each([
+    [
+      'ImageAlreadyExistsException',
+      () => new ImageAlreadyExistsException({ message: 'exists', $metadata: {} })
+    ],
+    [
+      'ImageTagAlreadyExistsException',
+      () => new ImageTagAlreadyExistsException({ message: 'tag exists', $metadata: {} })
+    ]
+  ])('fails on %s when the tag names another image (IMMUTABLE repository)', async (code, error) => {
+    registry({ v1: D2 })
+    ecrMock.on(PutImageCommand).rejects(error())
+    const failure = await putImageTags(ecr, repo, image, ['v1']).catch((e: unknown) => e)
+    expect(failure).toBeInstanceOf(TagConflictError)
+    expect((failure as TagConflictError).currentDigest).toBe(D2)
+    expect(String(failure)).toContain(
+      `Tag "v1" already points at another image (${D2}, not ${D1}) in the repository api: ECR refused to move it (${code}). Immutable tags cannot move`
+    )
+  })
+
+  it('fails when PutImage says ImageAlreadyExists but the tag names no image at all', async () => {
+    registry({})
     ecrMock
       .on(PutImageCommand)
-      .rejects(new ImageTagAlreadyExistsException({ message: 'tag exists', $metadata: {} }))
+      .rejects(new ImageAlreadyExistsException({ message: 'exists', $metadata: {} }))
     await expect(putImageTags(ecr, repo, image, ['v1'])).rejects.toThrow(
-      `Tag "v1" already points at another image (${D2}) in the IMMUTABLE repository api. Immutable tags cannot move`
+      'ECR refused to write tag "v1" for ' + D1
+    )
+  })
+
+  it('confirms every tag landed before reporting it', async () => {
+    registry({})
+    ecrMock.on(PutImageCommand).resolves({}) // a PutImage that "succeeds" without tagging anything
+    await expect(putImageTags(ecr, repo, image, ['v1', 'v2'])).rejects.toThrow(
+      `ECR lists no image api@${D1} after tagging it`
+    )
+    const tags = registry({ v1: D1 })
+    ecrMock.on(PutImageCommand).resolves({})
+    expect(tags.size).toBe(1)
+    await expect(putImageTags(ecr, repo, image, ['v1', 'v2'])).rejects.toThrow(
+      `ECR does not list "v2" on api@${D1} after tagging it (it lists v1)`
     )
   })
 

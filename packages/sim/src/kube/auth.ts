@@ -123,7 +123,8 @@ export function verifyEksToken(args: {
   if (date === undefined) fail('error parsing X-Amz-Date parameter')
   if ((date as number) + MAX_TOKEN_AGE_MS < (args.signedNow ?? args.now))
     fail('X-Amz-Date parameter is expired (15 minute expiration)')
-  if ((date as number) > (args.signedNow ?? args.now) + 5 * 60 * 1000) fail('X-Amz-Date is in the future')
+  if ((date as number) > (args.signedNow ?? args.now) + 5 * 60 * 1000)
+    fail('X-Amz-Date is in the future')
   const cred = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/.exec(
     q.get('x-amz-credential') ?? ''
   )

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { wildcardRegExp } from '../core/iam.js'
 import {
   AwsError,
@@ -153,6 +154,8 @@ export const BUILTIN_SCENARIOS: Record<string, ScanScenario> = {
 const NAME_PATTERN = '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*'
 const NAME_RE = new RegExp(`^${NAME_PATTERN}$`)
 const TWELVE_HOURS = 12 * 3600 * 1000
+/** Lifetime of a GetDownloadUrlForLayer URL (a presigned S3 URL; ECR does not document it, one hour here). */
+const LAYER_URL_TTL = 3600 * 1000
 const DAY = 24 * 3600 * 1000
 const SEVERITIES: Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED']
 
@@ -210,19 +213,27 @@ export interface EcrOptions {
   registryHost: () => string
   /** KMS keys and aliases: a repository stores the ARN of the key it was created with. */
   kms?: { resolve(keyId: string): { arn: string } | undefined }
+  /** Base URL of the presigned layer downloads GetDownloadUrlForLayer hands out (served by {@link EcrService.serveLayer}). */
+  layerUrlBase?: () => string
 }
+
+/** The path prefix of presigned layer URLs (stands in for ECR's S3 layer bucket). */
+export const LAYER_URL_PREFIX = '/ecr-layers/'
 
 export interface EcrService extends ServiceModule {
   hooks: ProxyHooks
   registryView: RegistryView
   /** Every registry password and authorization token GetAuthorizationToken issued (for leak checks in tests). */
   issuedSecrets(): string[]
+  /** Serves `<layerUrlBase>/ecr-layers/<token>`: the blob, unauthenticated, until the URL expires (as a presigned S3 URL). */
+  serveLayer: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
 }
 
 export function createEcrService(options: EcrOptions): EcrService {
   const { clock, accountId, region, backend } = options
   const repos = new Map<string, Repository>()
   const tokens = new Map<string, { caller: Caller; expiresAt: number }>()
+  const layerUrls = new Map<string, { repository: string; digest: string; expiresAt: number }>()
   const scans = new Map<string, Scan>()
   const manualScans = new Map<string, number>()
   const scenarios = new Map<string, ScanScenario>(Object.entries(BUILTIN_SCENARIOS))
@@ -1083,6 +1094,33 @@ export function createEcrService(options: EcrOptions): EcrService {
       return { images: result, failures }
     },
 
+    GetDownloadUrlForLayer: async (input) => {
+      const r = repo(input['repositoryName'])
+      const layerDigest = str(input['layerDigest'])
+      if (!layerDigest)
+        throw invalid(
+          "Invalid parameter at 'layerDigest' failed to satisfy constraint: 'must not be null'"
+        )
+      if (!/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(layerDigest))
+        throw invalid(
+          `Invalid parameter at 'layerDigest' failed to satisfy constraint: 'must match the digest pattern'`
+        )
+      const blob = backend ? await backend.getBlob(r.repositoryName, layerDigest) : undefined
+      if (!blob)
+        throw new AwsError(
+          'LayersNotFoundException',
+          `The specified layers could not be found, or the specified layer is not valid for this repository: '${layerDigest}' in the repository with name '${r.repositoryName}'`
+        )
+      const token = randomBytes(24).toString('hex')
+      layerUrls.set(token, {
+        repository: r.repositoryName,
+        digest: layerDigest,
+        expiresAt: clock.now() + LAYER_URL_TTL
+      })
+      const base = options.layerUrlBase?.() ?? ''
+      return { downloadUrl: `${base}${LAYER_URL_PREFIX}${token}`, layerDigest }
+    },
+
     PutImage: async (input) => {
       const r = repo(input['repositoryName'])
       if (!backend)
@@ -1125,6 +1163,12 @@ export function createEcrService(options: EcrOptions): EcrService {
         }
         if (current && tagIsImmutable(r, tag))
           throw new AwsError('ImageTagAlreadyExistsException', immutableMessage(r, tag))
+      } else if (await backend.getManifest(r.repositoryName, digest, 'HEAD')) {
+        // "The specified image has already been pushed, and there were no changes to the manifest or image tag"
+        throw new AwsError(
+          'ImageAlreadyExistsException',
+          `Image with digest '${digest}' already exists in the repository with name '${r.repositoryName}' in registry with id '${accountId}'`
+        )
       }
       const out = await backend.putManifest(r.repositoryName, ref, body, mediaType)
       if (out.status !== 201) {
@@ -1324,7 +1368,34 @@ export function createEcrService(options: EcrOptions): EcrService {
     }
   }
 
+  async function serveLayer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const token = url.pathname.slice(LAYER_URL_PREFIX.length)
+    const entry = layerUrls.get(token)
+    const deny = (status: number, code: string, message: string): void => {
+      res.writeHead(status, { 'content-type': 'application/xml' })
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`
+      )
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return deny(
+        405,
+        'MethodNotAllowed',
+        'The specified method is not allowed against this resource.'
+      )
+    if (!entry) return deny(403, 'AccessDenied', 'Access Denied')
+    if (clock.now() > entry.expiresAt) return deny(403, 'AccessDenied', 'Request has expired')
+    const blob = backend ? await backend.getBlob(entry.repository, entry.digest) : undefined
+    if (!blob) return deny(404, 'NoSuchKey', 'The specified key does not exist.')
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(blob.length)
+    })
+    res.end(req.method === 'HEAD' ? undefined : blob)
+  }
+
   return {
+    serveLayer,
     signingName: 'ecr',
     protocol: 'json1.1',
     targetPrefix: 'AmazonEC2ContainerRegistry_V20150921',

@@ -10,6 +10,7 @@ import {
   GetAuthorizationTokenCommand,
   GetDownloadUrlForLayerCommand,
   ImageNotFoundException,
+  ImageTagAlreadyExistsException,
   PutImageCommand
 } from '@aws-sdk/client-ecr'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -24,6 +25,8 @@ const INDEX = `sha256:${'1'.repeat(64)}`
 const AMD = `sha256:${'2'.repeat(64)}`
 const ARM = `sha256:${'3'.repeat(64)}`
 const ATT = `sha256:${'4'.repeat(64)}`
+/** The index another build of the same commit pushed first. */
+const OTHER = `sha256:${'5'.repeat(64)}`
 const indexManifest = JSON.stringify({
   schemaVersion: 2,
   mediaType: 'application/vnd.oci.image.index.v1+json',
@@ -60,6 +63,10 @@ let dir: string
 let argvs: string[][]
 let tags: Map<string, string>
 let users: Record<string, string>
+/** Labels of the configs in ECR: those of the last buildx build (as pushed), unless a test overrides them. */
+let configLabels: Record<string, string>
+/** Makes the first PutImage of the full-SHA tag lose a race against another build of the commit. */
+let raceWinner: string | undefined
 let restore: () => void
 let log: string[]
 
@@ -75,6 +82,11 @@ function exec(): Exec {
         stderr: ''
       })
     if (args[0] === 'buildx' && args[1] === 'build') {
+      configLabels = Object.fromEntries(
+        args
+          .filter((_a, i) => args[i - 1] === '--label')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+      )
       const file = args[args.indexOf('--metadata-file') + 1] as string
       writeFileSync(
         file,
@@ -107,7 +119,9 @@ const deps = (): Deps => ({
       status: 200,
       text: () =>
         Promise.resolve(
-          JSON.stringify({ config: { User: users[url.split('/').pop() as string] ?? '' } })
+          JSON.stringify({
+            config: { User: users[url.split('/').pop() as string] ?? '', Labels: configLabels }
+          })
         )
     }),
   now: () => 0,
@@ -137,6 +151,8 @@ beforeEach(() => {
     'INPUT_ECR-CACHE': 'true'
   })
   argvs = []
+  configLabels = {}
+  raceWinner = undefined
   tags = new Map()
   users = { [`sha256:${'a'.repeat(64)}`]: '65532', [`sha256:${'b'.repeat(64)}`]: '65532' }
   ecrMock.on(DescribeRepositoriesCommand).resolves({
@@ -158,15 +174,20 @@ beforeEach(() => {
       }
     ]
   })
-  ecrMock.on(DescribeImagesCommand).callsFake((input: { imageIds: { imageTag?: string }[] }) => {
-    const digest = tags.get(input.imageIds[0]?.imageTag ?? '')
-    if (!digest) throw new ImageNotFoundException({ message: 'nf', $metadata: {} })
-    return { imageDetails: [{ imageDigest: digest, imageSizeInBytes: 42 }] }
-  })
+  ecrMock
+    .on(DescribeImagesCommand)
+    .callsFake((input: { imageIds: { imageTag?: string; imageDigest?: string }[] }) => {
+      const id = input.imageIds[0] ?? {}
+      const digest = id.imageDigest ?? tags.get(id.imageTag ?? '')
+      if (!digest || ![...tags.values()].includes(digest))
+        throw new ImageNotFoundException({ message: 'nf', $metadata: {} })
+      const imageTags = [...tags].filter(([, d]) => d === digest).map(([t]) => t)
+      return { imageDetails: [{ imageDigest: digest, imageTags, imageSizeInBytes: 42 }] }
+    })
   ecrMock.on(BatchGetImageCommand).callsFake((input: { imageIds: { imageDigest?: string }[] }) => {
     const d = input.imageIds[0]?.imageDigest
     const body =
-      d === INDEX
+      d === INDEX || d === OTHER
         ? indexManifest
         : child(d === AMD ? `sha256:${'a'.repeat(64)}` : `sha256:${'b'.repeat(64)}`)
     return {
@@ -175,7 +196,7 @@ beforeEach(() => {
           imageId: { imageDigest: d },
           imageManifest: body,
           imageManifestMediaType:
-            d === INDEX
+            d === INDEX || d === OTHER
               ? 'application/vnd.oci.image.index.v1+json'
               : 'application/vnd.oci.image.manifest.v1+json'
         }
@@ -186,6 +207,12 @@ beforeEach(() => {
     downloadUrl: `https://s3.test/${input.layerDigest}`
   }))
   ecrMock.on(PutImageCommand).callsFake((input: { imageTag: string; imageDigest: string }) => {
+    if (raceWinner && input.imageTag === SHA) {
+      tags.set(SHA, raceWinner)
+      tags.set(SHA.slice(0, 7), raceWinner)
+      raceWinner = undefined
+      throw new ImageTagAlreadyExistsException({ message: 'tag exists', $metadata: {} })
+    }
     tags.set(input.imageTag, input.imageDigest)
     return {}
   })
@@ -219,6 +246,10 @@ describe('build-tag-push with buildx', () => {
       '--file',
       join(dir, 'ws', 'Dockerfile'),
       '--label',
+      expect.stringMatching(
+        /^dev\.shipline\.build-inputs=v1;context=[0-9a-f]{16};dockerfile=[0-9a-f]{16};target=[0-9a-f]{16};platforms=[0-9a-f]{16};build-arg-names=[0-9a-f]{16};build-arg-values=[0-9a-f]{16}$/
+      ),
+      '--label',
       'org.opencontainers.image.created=2023-11-14T22:13:20Z',
       '--label',
       `org.opencontainers.image.revision=${SHA}`,
@@ -250,8 +281,8 @@ describe('build-tag-push with buildx', () => {
         .commandCalls(PutImageCommand)
         .map((c) => [c.args[0].input.imageTag, c.args[0].input.imageDigest])
     ).toEqual([
-      ['0a1b2c3', INDEX],
-      [SHA, INDEX]
+      [SHA, INDEX], // the full-SHA tag first: a run interrupted after it is reused by the re-run
+      ['0a1b2c3', INDEX]
     ])
     const out = parseFileCommands(readFileSync(join(dir, 'output'), 'utf8'))
     expect(out['image-digest']).toBe(INDEX)
@@ -271,5 +302,50 @@ describe('build-tag-push with buildx', () => {
         `::error::build-tag-push: The image ${URI}@${ARM} \\(linux/arm64\\) runs as root \\(its config User is "root"\\)`
       )
     )
+  })
+
+  it('reuses the image of a concurrent build of the same commit that tagged it first (same build inputs): built=false, and why', async () => {
+    raceWinner = OTHER
+    await run(deps())
+    expect(log.join('')).not.toContain('::error::')
+    expect(process.exitCode).toBeUndefined()
+    const out = parseFileCommands(readFileSync(join(dir, 'output'), 'utf8'))
+    expect(out).toMatchObject({
+      built: 'false',
+      'image-digest': OTHER,
+      'image-ref': `${URI}@${OTHER}`
+    })
+    expect(tags.get(SHA)).toBe(OTHER)
+    expect(log.join('')).toContain(
+      '::notice::built=false: another build of this commit pushed api:' +
+        SHA +
+        ' first, from the same build inputs'
+    )
+    expect(log.join('')).not.toMatch(/remove .* from "tags"/)
+  })
+
+  it('fails a lost race when the winner was built from other build inputs, naming the input and the fix', async () => {
+    raceWinner = OTHER
+    process.env['INPUT_BUILD-ARGS'] = 'API_TOKEN=s3cr3t-value-123'
+    const realExec = deps().exec
+    const d = deps()
+    d.exec = async (command, args, options) => {
+      const result = await realExec(command, args, options)
+      // the other build had no build-args: its label differs in build-arg names and values
+      if (args[1] === 'build') {
+        configLabels['dev.shipline.build-inputs'] = (
+          configLabels['dev.shipline.build-inputs'] ?? ''
+        ).replace(/build-arg-names=[0-9a-f]{16}/, `build-arg-names=${'0'.repeat(16)}`)
+      }
+      return result
+    }
+    await run(d)
+    expect(process.exitCode).toBe(1)
+    const text = log.join('')
+    expect(text).toMatch(
+      /::error::build-tag-push: api:0a1b2c3\S* \(sha256:5+\) was built from different build inputs: "build-args" \(different argument names\) differs\. Reusing it would deploy the wrong image\. Set "tag-suffix"/
+    )
+    expect(text).not.toContain('s3cr3t-value-123')
+    expect(text).not.toMatch(/remove .* from "tags"/)
   })
 })

@@ -190,10 +190,36 @@ describe('build-tag-push inputs', () => {
     [
       { repository: 'api', 'role-to-assume': 'deploy' },
       /input "role-to-assume": "deploy" is not an IAM role ARN/
+    ],
+    [
+      { repository: 'api', 'tag-suffix': '-worker' },
+      /input "tag-suffix": "-worker" cannot end an image tag/
+    ],
+    [
+      { repository: 'api', 'tag-suffix': 'a/b' },
+      /input "tag-suffix": "a\/b" cannot end an image tag/
+    ],
+    [
+      { repository: 'api', 'tag-suffix': 'x'.repeat(88) },
+      /input "tag-suffix": "x+" cannot end an image tag/
+    ],
+    [
+      { repository: 'api', 'commit-sha': 'main' },
+      /input "commit-sha": "main" is not a full 40-character lowercase git SHA/
+    ],
+    [
+      { repository: 'api', 'source-image': 'dev/api:v1', tags: 'v2', 'tag-suffix': 'w' },
+      /input "tag-suffix": conflicts with "source-image"/
     ]
   ])('rejects %j', (inputs, message) => {
     setInputs(inputs)
     expect(() => getInputs()).toThrow(message)
+  })
+
+  it('reads tag-suffix and commit-sha', () => {
+    const sha = 'a'.repeat(40)
+    setInputs({ repository: 'api', 'tag-suffix': 'worker.v2', 'commit-sha': sha })
+    expect(getInputs()).toMatchObject({ tagSuffix: 'worker.v2', commitSha: sha })
   })
 
   it('never echoes a malformed secret line', () => {

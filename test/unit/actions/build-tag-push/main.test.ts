@@ -9,6 +9,7 @@ import {
   DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  GetDownloadUrlForLayerCommand,
   ImageNotFoundException,
   PutImageCommand,
   RepositoryNotFoundException
@@ -16,6 +17,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import type { Exec, ExecOptions } from '../../../../packages/action-kit/src/index.js'
 import { type Deps, run } from '../../../../actions/build-tag-push/src/main.js'
+import {
+  buildFingerprint,
+  formatFingerprint
+} from '../../../../actions/build-tag-push/src/fingerprint.js'
+import type { BuildInputs } from '../../../../actions/build-tag-push/src/inputs.js'
 import { parseFileCommands } from '../../../helpers/runner.js'
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
@@ -45,6 +51,10 @@ let workspace: string
 let tags: Map<string, string>
 let calls: Call[]
 let user: string
+/** The commit `git rev-parse HEAD` reports for the workspace. */
+let checkedOut: string
+/** Labels of the image config in ECR (read through GetDownloadUrlForLayer + fetch). */
+let configLabels: Record<string, string>
 let repoExists: boolean
 let log: string[]
 let restoreStdout: () => void
@@ -55,7 +65,7 @@ function fakeExec(): Exec {
     calls.push({ command, args, options })
     const ok = (stdout = '') => Promise.resolve({ exitCode: 0, stdout, stderr: '' })
     if (command === 'git' && args[0] === 'log') return ok('2026-05-01T12:34:56+02:00\n')
-    if (command === 'git' && args[0] === 'rev-parse') return ok(`${SHA}\n`)
+    if (command === 'git' && args[0] === 'rev-parse') return ok(`${checkedOut}\n`)
     if (args[0] === 'buildx')
       return Promise.resolve({
         exitCode: 1,
@@ -83,7 +93,15 @@ function deps(): Deps {
           credentials: { accessKeyId: 'a', secretAccessKey: 'b' }
         })
       ),
-    fetch: () => Promise.reject(new Error('no fetch in this test')),
+    fetch: (url) =>
+      url === 'https://layers.test/config'
+        ? Promise.resolve({
+            ok: true,
+            status: 200,
+            text: () =>
+              Promise.resolve(JSON.stringify({ config: { User: '65532', Labels: configLabels } }))
+          })
+        : Promise.reject(new Error(`unexpected fetch ${url}`)),
     now: (() => {
       let t = 0
       return () => (t += 4000)
@@ -158,6 +176,7 @@ function stubEcr(): void {
     tags.set(input.imageTag, input.imageDigest)
     return { image: {} }
   })
+  ecrMock.on(GetDownloadUrlForLayerCommand).resolves({ downloadUrl: 'https://layers.test/config' })
   ecrMock.on(GetAuthorizationTokenCommand).resolves({
     authorizationData: [
       {
@@ -191,6 +210,8 @@ beforeEach(() => {
   tags = new Map()
   calls = []
   user = '65532'
+  checkedOut = SHA
+  configLabels = {}
   repoExists = true
   stubEcr()
   log = []
@@ -213,6 +234,19 @@ afterEach(() => {
 
 const dockerCalls = () => calls.filter((c) => c.command === 'docker').map((c) => c.args)
 
+/** The fingerprint label of a build with the default inputs in this workspace. */
+function defaultFingerprint(overrides: Partial<BuildInputs> = {}): string {
+  const build = {
+    context: workspace,
+    dockerfile: join(workspace, 'Dockerfile'),
+    buildArgs: [],
+    target: undefined,
+    platforms: [],
+    ...overrides
+  } as unknown as BuildInputs
+  return formatFingerprint(buildFingerprint(build, workspace))
+}
+
 describe('build-tag-push run()', () => {
   it('builds with the engine builder, pushes the commit tag and adds the short tag with PutImage', async () => {
     setInputs({ repository: 'api' })
@@ -231,6 +265,8 @@ describe('build-tag-push run()', () => {
       'build',
       '--file',
       join(workspace, 'Dockerfile'),
+      '--label',
+      `dev.shipline.build-inputs=${defaultFingerprint()}`,
       '--label',
       'org.opencontainers.image.created=2026-05-01T10:34:56Z',
       '--label',
@@ -273,10 +309,12 @@ describe('build-tag-push run()', () => {
   it('reuses an image already pushed for the commit: no docker at all, only the missing tags', async () => {
     tags.set(SHA, DIGEST)
     tags.set('a1b2c3d', DIGEST)
+    configLabels = { 'dev.shipline.build-inputs': defaultFingerprint() }
     setInputs({ repository: 'api', tags: 'v1.0.0' })
     await run(deps())
     expect(process.exitCode).toBeUndefined()
-    expect(logText()).toContain(`api:${SHA} already exists (${DIGEST}): skipping the build`)
+    expect(logText()).toContain(`api:${SHA} already exists (${DIGEST}): checking its build inputs`)
+    expect(logText()).toContain('Its build inputs match: skipping the build')
     expect(dockerCalls()).toEqual([])
     expect(ecrMock.commandCalls(GetAuthorizationTokenCommand)).toHaveLength(0)
     expect(ecrMock.commandCalls(PutImageCommand).map((c) => c.args[0].input)).toEqual([
@@ -317,6 +355,7 @@ describe('build-tag-push run()', () => {
     const event = join(dir, 'event.json')
     writeFileSync(event, JSON.stringify({ pull_request: { head: { sha: HEAD } } }))
     Object.assign(process.env, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event })
+    checkedOut = HEAD
     setInputs({ repository: 'api', 'short-sha-length': '12' })
     await run(deps())
     expect(process.exitCode).toBeUndefined()
@@ -400,6 +439,124 @@ describe('build-tag-push run()', () => {
     await run(deps())
     expect(dockerCalls()).toEqual([['logout', REGISTRY]])
     expect(existsSync(configDir)).toBe(false)
+    expect(ecrMock.calls()).toHaveLength(0)
+  })
+
+  it.each([
+    ['a different target', { target: 'debug' }, { target: 'release' }, '"target" differs'],
+    ['another Dockerfile', { dockerfile: 'worker.Dockerfile' }, {}, '"dockerfile" differs'],
+    [
+      'another build-arg value',
+      { 'build-args': 'API_KEY=new-value-9f8e' },
+      { buildArgs: [{ key: 'API_KEY', value: 'old-value-1a2b' }] },
+      '"build-args" (a value differs; values are compared by hash and never printed) differs'
+    ]
+  ])(
+    'refuses to reuse the commit image built with %s, naming the input and the fix',
+    async (_what, inputs, built, message) => {
+      writeFileSync(join(workspace, 'worker.Dockerfile'), 'FROM scratch\nUSER 65532\n')
+      tags.set(SHA, DIGEST)
+      configLabels = { 'dev.shipline.build-inputs': defaultFingerprint(built) }
+      setInputs({ repository: 'api', ...inputs })
+      await run(deps())
+      expect(process.exitCode).toBe(1)
+      expect(logText()).toContain(
+        `::error::build-tag-push: api:${SHA} (${DIGEST}) was built from different build inputs: ${message}. Reusing it would deploy the wrong image. Set "tag-suffix"`
+      )
+      expect(logText()).not.toMatch(/new-value-9f8e|old-value-1a2b/)
+      expect(dockerCalls()).toEqual([])
+      expect(ecrMock.commandCalls(PutImageCommand)).toHaveLength(0)
+    }
+  )
+
+  it('refuses to reuse an image without the build-inputs label', async () => {
+    tags.set(SHA, DIGEST)
+    setInputs({ repository: 'api' })
+    await run(deps())
+    expect(process.exitCode).toBe(1)
+    expect(logText()).toContain(
+      `::error::build-tag-push: api:${SHA} (${DIGEST}) already exists but carries no dev.shipline.build-inputs label`
+    )
+    expect(ecrMock.commandCalls(PutImageCommand)).toHaveLength(0)
+  })
+
+  it('tag-suffix gives the build its own commit tags', async () => {
+    tags.set(SHA, DIGEST) // another target's image holds the plain commit tag
+    setInputs({ repository: 'api', 'tag-suffix': 'worker', target: 'worker' })
+    writeFileSync(join(workspace, 'Dockerfile'), 'FROM scratch AS worker\nUSER 65532\n')
+    await run(deps())
+    expect(process.exitCode).toBeUndefined()
+    expect(JSON.parse(outputs()['tags'] ?? '')).toEqual(['a1b2c3d-worker', `${SHA}-worker`])
+    expect(dockerCalls().find((a) => a[0] === 'push')).toEqual(['push', `${URI}:${SHA}-worker`])
+    expect(outputs()['image-uri']).toBe(`${URI}:a1b2c3d-worker`)
+  })
+
+  it.each([
+    [
+      'pull_request (the default checkout is the merge commit)',
+      'pull_request',
+      /^$/,
+      /The workspace is checked out at ffff\w+ \(the merge commit GITHUB_SHA, actions\/checkout's default\), but the image would be tagged with the pull request head 0123\w+: its content would not match its tag\. Check out the head commit \(actions\/checkout with ref: \$\{\{ github\.event\.pull_request\.head\.sha \}\}\), or tag the merge commit you built explicitly with commit-sha: \$\{\{ github\.sha \}\}/
+    ],
+    [
+      'pull_request_target (never advise checking out the head)',
+      'pull_request_target',
+      /pull_request\.head\.sha/,
+      /\(the base branch, as pull_request_target checks out\), but the image would be tagged with the pull request head 0123\w+: its content would not match its tag\. Do not check out the pull request head under pull_request_target: that job runs with the base repository's secrets and a privileged token and AWS role, so building the head would run untrusted code with them/
+    ]
+  ])('fails on %s before any AWS call', async (_what, eventName, forbidden, message) => {
+    const prHead = '0123456789abcdef0123456789abcdef01234567'
+    const event = join(dir, 'event.json')
+    writeFileSync(event, JSON.stringify({ pull_request: { head: { sha: prHead } } }))
+    Object.assign(process.env, {
+      GITHUB_EVENT_NAME: eventName,
+      GITHUB_EVENT_PATH: event,
+      GITHUB_SHA: HEAD
+    })
+    checkedOut = HEAD
+    setInputs({ repository: 'api' })
+    await run(deps())
+    expect(process.exitCode).toBe(1)
+    expect(logText()).toMatch(message)
+    expect(logText()).not.toMatch(forbidden)
+    expect(ecrMock.calls()).toHaveLength(0)
+    expect(dockerCalls()).toEqual([])
+  })
+
+  it('commit-sha tags the merge commit that was checked out', async () => {
+    const event = join(dir, 'event.json')
+    writeFileSync(event, JSON.stringify({ pull_request: { head: { sha: HEAD } } }))
+    Object.assign(process.env, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event })
+    checkedOut = SHA // GITHUB_SHA, the merge commit
+    setInputs({ repository: 'api', 'commit-sha': SHA })
+    await run(deps())
+    expect(process.exitCode).toBeUndefined()
+    expect(JSON.parse(outputs()['tags'] ?? '')).toEqual(['a1b2c3d', SHA])
+  })
+
+  it('warns when the pull request head is built under pull_request_target', async () => {
+    const event = join(dir, 'event.json')
+    writeFileSync(event, JSON.stringify({ pull_request: { head: { sha: HEAD } } }))
+    Object.assign(process.env, {
+      GITHUB_EVENT_NAME: 'pull_request_target',
+      GITHUB_EVENT_PATH: event
+    })
+    checkedOut = HEAD
+    setInputs({ repository: 'api' })
+    await run(deps())
+    expect(logText()).toMatch(
+      /::warning::pull_request_target: the workspace is checked out at the pull request head ffff\w+\. This job runs with the base repository's secrets/
+    )
+  })
+
+  it('fails when commit-sha is not the checked-out commit', async () => {
+    checkedOut = HEAD
+    setInputs({ repository: 'api', 'commit-sha': SHA })
+    await run(deps())
+    expect(process.exitCode).toBe(1)
+    expect(logText()).toContain(
+      `::error::build-tag-push: The workspace is checked out at ${HEAD}, but "commit-sha" is ${SHA}: the image content would not match its tag. Check out that commit`
+    )
     expect(ecrMock.calls()).toHaveLength(0)
   })
 })
