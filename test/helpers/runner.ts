@@ -305,7 +305,9 @@ export function actionDefaults(name: string): Record<string, string> {
       : {}
     defaults = {}
     for (const [input, spec] of Object.entries(inputs)) {
-      if (spec?.default !== undefined) defaults[input] = String(spec.default)
+      const value = spec?.default
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+        defaults[input] = String(value)
     }
     defaultsCache.set(name, defaults)
   }

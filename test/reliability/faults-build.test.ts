@@ -319,8 +319,12 @@ describe('authentication faults', () => {
     )
     expect(result.errors).toEqual([])
     expect(result.exitCode).toBe(0)
-    const rendered = JSON.parse(readFileSync(result.outputs['task-definition'] as string, 'utf8'))
-    expect(rendered.containerDefinitions[0].image).toBe(
+    const rendered = JSON.parse(
+      readFileSync(result.outputs['task-definition'] as string, 'utf8')
+    ) as {
+      containerDefinitions: { image: string; environment?: { name: string; value: string }[] }[]
+    }
+    expect(rendered.containerDefinitions[0]?.image).toBe(
       `${stack.registryHost}/${repository}@${digest}`
     )
     expect(result.log).toMatch(/attempt 2 of 5 failed/)
@@ -365,8 +369,12 @@ describe('render-task-def under faults', () => {
     await stack.admin.delete('faults')
     expect(result.errors).toEqual([])
     expect(result.exitCode).toBe(0)
-    const rendered = JSON.parse(readFileSync(result.outputs['task-definition'] as string, 'utf8'))
-    expect(rendered.containerDefinitions[0].image).toBe(
+    const rendered = JSON.parse(
+      readFileSync(result.outputs['task-definition'] as string, 'utf8')
+    ) as {
+      containerDefinitions: { image: string; environment?: { name: string; value: string }[] }[]
+    }
+    expect(rendered.containerDefinitions[0]?.image).toBe(
       `${stack.registryHost}/${repository}@${digest}`
     )
     expect(faulted(from, /ConnectionReset/)['DescribeImages']).toBe(1)

@@ -350,14 +350,22 @@ describe('hostile data from AWS and from inputs', () => {
     expect(result.errors).toEqual([])
     expect(result.exitCode).toBe(0)
     expectNoInjection(result)
-    const rendered = JSON.parse(readFileSync(result.outputs['task-definition'] as string, 'utf8'))
+    const rendered = JSON.parse(
+      readFileSync(result.outputs['task-definition'] as string, 'utf8')
+    ) as {
+      containerDefinitions: {
+        image: string
+        environment?: { name: string; value: string }[]
+        dockerLabels?: Record<string, string>
+      }[]
+    }
     const env = Object.fromEntries(
-      (rendered.containerDefinitions[0].environment as { name: string; value: string }[]).map(
+      (rendered.containerDefinitions[0]?.environment as { name: string; value: string }[]).map(
         (e) => [e.name, e.value]
       )
     )
     HOSTILE.forEach((h, i) => expect(env[`HOSTILE_${i}`]).toBe(h))
-    expect(rendered.containerDefinitions[0].dockerLabels.note).toBe(HOSTILE[0])
+    expect(rendered.containerDefinitions[0]?.dockerLabels?.['note']).toBe(HOSTILE[0])
 
     const badName = await act(
       'render-task-def',

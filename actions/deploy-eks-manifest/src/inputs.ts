@@ -145,9 +145,7 @@ function readApply(images: ImageSpec[], allowUnmatchedImages: boolean): ApplyMod
   // gitops-pull-request has a default, which the runner always passes: only "true" is a conflict.
   for (const name of ['gitops-repository', 'gitops-pull-request', 'helm-values-key'] as const) {
     const given =
-      name === 'gitops-pull-request'
-        ? booleanInput(name, false)
-        : optionalInput(name) !== undefined
+      name === 'gitops-pull-request' ? booleanInput(name, false) : optionalInput(name) !== undefined
     if (given) {
       throw new InputError(
         name,

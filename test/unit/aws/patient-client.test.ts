@@ -32,6 +32,7 @@ describe('patientClient', () => {
       () => Promise.resolve('ok')
     ]
     const client = {
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
       send: (_command: unknown) => (answers.shift() as () => Promise<string>)(),
       other: 42
     }
