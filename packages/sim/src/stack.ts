@@ -12,6 +12,7 @@ import type { RegistryView, ServiceModule } from './core/types.js'
 import { OidcIssuer } from './oidc.js'
 import { createCodeDeployService } from './services/codedeploy.js'
 import { createEcsService } from './services/ecs.js'
+import { createLambdaService } from './services/lambda.js'
 import { createEksService } from './services/eks.js'
 import { BackendRegistry } from './registry/backend.js'
 import { RegistryProxy } from './registry/proxy.js'
@@ -161,9 +162,11 @@ export async function startStack(options: StackOptions = {}): Promise<SimStack> 
 
     const modules: ServiceModule[] = []
     // ---- SIM-2: the ECS / CodeDeploy / EKS models
-    const ecs = createEcsService({ clock, registry, accountId, region })
+    const lambda = createLambdaService({ clock, accountId, region })
+    modules.push(lambda)
+    const ecs = createEcsService({ clock, registry, accountId, region, lambda })
     modules.push(ecs)
-    modules.push(createCodeDeployService({ clock, registry, accountId, region, ecs }))
+    modules.push(createCodeDeployService({ clock, registry, accountId, region, ecs, lambda }))
     const kube = new KubeSim({ clock, sim: server, registry, tls: options.kubeTls })
     cleanups.push(() => kube.stop())
     modules.push(createEksService({ clock, registry, accountId, region, kube }))

@@ -6,6 +6,7 @@
  *
  * CodeDeploy drives CODE_DEPLOY services through the task-set methods at the bottom.
  */
+import type { LambdaModule } from './lambda.js'
 import { AwsError, type Clock, type RegistryView } from '../core/types.js'
 import { digits, hex, uuid, type Json, text } from './ecs-util.js'
 
@@ -227,6 +228,8 @@ export interface EcsModelDeps {
   accountId: string
   region: string
   timings?: Partial<EcsTimings>
+  /** Lambda functions that lifecycle hooks invoke (seeded by tests); absent: hooks cannot resolve a function. */
+  lambda?: LambdaModule
 }
 
 const STAGES = [
