@@ -19,7 +19,8 @@ export default defineConfig(
             '.github/scripts/*.mjs',
             'examples/*.mjs',
             '.ci/*.mjs',
-            'bench/*.ts', 'bench/lib/*.ts'
+            'bench/*.ts',
+            'bench/lib/*.ts'
           ]
         },
         tsconfigRootDir: import.meta.dirname
