@@ -90,7 +90,8 @@ function sample(nodeBin, script, inputs, expectStatus) {
   return { ms, kib }
 }
 
-export function coldStart() {
+export function coldStart(runCount = runs) {
+  const runs = runCount
   const baseline = baselineBundle()
   const actions = [
     'build-tag-push',
