@@ -24,7 +24,9 @@ function baselineBundle() {
   const given = process.env.SHIPLINE_BASELINE_RENDER
   if (given) return { path: resolve(given), label: `official bundle (${given})` }
   const out = join(root, '.tmp', 'bench', 'render-stand-in')
-  if (!existsSync(join(out, 'index.js'))) {
+  // ncc names the output after the entry's extension: index.mjs for the .mjs stand-in.
+  const built = join(out, 'index.mjs')
+  if (!existsSync(built)) {
     mkdirSync(out, { recursive: true })
     execFileSync(
       'npx',
@@ -36,7 +38,7 @@ function baselineBundle() {
     )
   }
   return {
-    path: join(out, 'index.js'),
+    path: built,
     label: 'stand-in built like the official bundle (eager @actions/core + client-ecs, unminified)'
   }
 }

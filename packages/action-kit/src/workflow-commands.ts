@@ -3,8 +3,8 @@
  *
  * `@actions/core` 3 loads its OIDC HTTP client (and with it undici) on import, which costs more start-up time than
  * the rest of a validation-path run. The functions here write the same bytes as their `@actions/core` namesakes
- * (test/unit/action-kit/workflow-commands.test.ts compares them), and only `getIDToken` loads `@actions/core`, on
- * demand. Import them as `import { core } from '@shipline/action-kit'`.
+ * (test/unit/action-kit/workflow-commands.test.ts compares them), and `getIDToken` uses Node's `fetch`,
+ * so no action bundle carries `@actions/core`'s HTTP client. Import them as `import { core } from '@shipline/action-kit'`.
  */
 import { randomUUID } from 'node:crypto'
 import { appendFileSync, existsSync } from 'node:fs'
@@ -193,8 +193,35 @@ export async function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The runner's OIDC token: the one path that needs `@actions/core`'s HTTP client, loaded only here. */
+/**
+ * The runner's OIDC token, requested with Node's own `fetch`: the protocol `@actions/core`'s `getIDToken` speaks
+ * (GET `ACTIONS_ID_TOKEN_REQUEST_URL` + `&audience=…`, `Authorization: Bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
+ * answer `{"value": "<jwt>"}`), without loading its HTTP client (with undici and tunnel, ~1 MB of bundle per action).
+ * The token is masked before it is returned. Callers retry (packages/aws `fetchIdToken`).
+ */
 export async function getIDToken(audience?: string): Promise<string> {
-  const actionsCore = await import('@actions/core')
-  return actionsCore.getIDToken(audience)
+  const base = process.env['ACTIONS_ID_TOKEN_REQUEST_URL']
+  if (!base) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable')
+  const requestToken = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']
+  if (!requestToken) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable')
+  const url = audience ? `${base}&audience=${encodeURIComponent(audience)}` : base
+  debug(`ID token url is ${url}`)
+  const response = await fetch(url, {
+    headers: {
+      Accept: 'application/json',
+      Authorization: `Bearer ${requestToken}`,
+      'User-Agent': 'actions/oidc-client'
+    },
+    signal: AbortSignal.timeout(60_000)
+  })
+  if (!response.ok) {
+    const body = (await response.text().catch(() => '')).slice(0, 200)
+    throw new Error(`Failed to get ID Token: HTTP ${response.status}${body ? `: ${body}` : ''}`)
+  }
+  const parsed = (await response.json().catch(() => undefined)) as { value?: unknown } | undefined
+  const token = parsed?.value
+  if (typeof token !== 'string' || !token)
+    throw new Error('Response json body do not have ID Token field')
+  setSecret(token)
+  return token
 }
