@@ -29,7 +29,9 @@ export async function bench(options: BenchOptions): Promise<BenchRow[]> {
     throw new Error('dist/render-task-def/index.js is missing: run `npm run bundle` first')
   const runs = options.runs ?? 11
   options.log(`startup: ${runs} alternating runs per case and runtime`)
-  const { coldStart } = (await import('./cold-start.mjs')) as {
+  // A plain .mjs script shared with `node bench/cold-start.mjs`; typed here.
+  const script = './cold-start.mjs'
+  const { coldStart } = (await import(script)) as {
     coldStart: (runs: number) => ColdStartResult
   }
   const result = coldStart(runs)
