@@ -98,6 +98,7 @@ async function scanGate(options: BenchOptions): Promise<{ w: Window; verdict: st
   const ecr = new ECRClient({ ...stack.clientConfig })
   const temp = mkdtempSync(join(tmpdir(), 'bench-deploy-scan-'))
   const image = `bench-deploy-scan:${process.pid}`
+  const pushed = `${stack.registryHost}/bench/scan:v1`
   try {
     const context = join(temp, 'ctx')
     cpSync('/bin/busybox', join(context, 'busybox'), { recursive: true })
@@ -117,7 +118,7 @@ async function scanGate(options: BenchOptions): Promise<{ w: Window; verdict: st
       repository,
       scenario: { findings: [], scanSeconds: 40 }
     })
-    const ref = `${stack.registryHost}/${repository}:v1`
+    const ref = pushed
     await docker(['tag', image, ref], temp)
     await docker(['push', '--quiet', ref], temp)
     await ecr.send(new DescribeImagesCommand({ repositoryName: repository }))
@@ -140,7 +141,7 @@ async function scanGate(options: BenchOptions): Promise<{ w: Window; verdict: st
     return { w, verdict: result.exitCode === 0 ? 'passed' : `exit ${result.exitCode}` }
   } finally {
     ecr.destroy()
-    await docker(['rmi', '--force', image], temp).catch(() => undefined)
+    await docker(['rmi', '--force', image, pushed], temp).catch(() => undefined)
     await stack.stop()
     rmSync(temp, { recursive: true, force: true })
   }

@@ -10,11 +10,13 @@
 // log) and from the registry request log (no blob upload, no manifest put during the re-run).
 // Usage: npx tsx bench/rerun.ts [runs]     (needs `npm run bundle -- build-tag-push` first)
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startStack, type SimStack } from '../packages/sim/src/stack.js'
 import { appWorkspace } from '../test/helpers/app-workspace.js'
 import { runAction } from '../test/helpers/runner.js'
+import { docker } from './lib/docker.js'
 import { type BenchOptions, type BenchRow, median } from './lib/row.js'
 import { isMain, runStandalone } from './lib/standalone.js'
 
@@ -60,6 +62,7 @@ export async function bench(options: BenchOptions): Promise<BenchRow[]> {
   const rerun: number[] = []
   const proofs: string[] = []
   const dirs: string[] = []
+  const dockerConfig = mkdtempSync(join(tmpdir(), 'bench-deploy-rerun-docker-'))
   let zeroBuilds = true
   try {
     for (let i = 0; i < runs; i++) {
@@ -92,8 +95,14 @@ export async function bench(options: BenchOptions): Promise<BenchRow[]> {
       )
     }
   } finally {
+    // The images the action built stay in the engine under the stack's registry host: remove ours.
+    const prefix = `${stack.registryHost}/bench-rerun/app-${process.pid}-`
+    const built = (await docker(['images', '--format', '{{.Repository}}:{{.Tag}}'], dockerConfig))
+      .split('\n')
+      .filter((ref) => ref.startsWith(prefix))
+    if (built.length) await docker(['rmi', '--force', ...built], dockerConfig).catch(() => '')
     await stack.stop()
-    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    for (const d of [...dirs, dockerConfig]) rmSync(d, { recursive: true, force: true })
   }
   const r = median(rerun)
   const w = median(warm)

@@ -7,7 +7,7 @@ import {
   RegisterTaskDefinitionCommand,
   type ServiceDeployment
 } from '@aws-sdk/client-ecs'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
@@ -112,6 +112,7 @@ export async function ecsBench(speed = 1): Promise<EcsBench> {
     async stop() {
       ecs.destroy()
       await stack.stop()
+      rmSync(workspaces, { recursive: true, force: true })
     }
   }
 }
