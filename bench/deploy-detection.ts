@@ -1,137 +1,87 @@
-// Detection lag of deploy-ecs: the time from the simulated ECS deployment reaching its terminal state (COMPLETED,
-// or the state our failure detection reacts to) to the bundled action's exit, with the simulated clock at real speed.
-// Also reports, for a crashing revision, how many tasks had failed when the action stopped waiting, against the
-// circuit breaker's own threshold (the official action waits for the breaker, then up to its next poll).
+// Target 3 (ECS): detection lag of deploy-ecs — the time from the simulated ECS deployment reaching its terminal
+// state (COMPLETED) to the bundled action's exit, with the simulated clock at real speed (lag is the point).
+// Baseline, measured on the same deployment: the SDK's waitUntilServicesStable with the official action's settings
+// (minDelay 15 s, SDK default maxDelay 120 s), started when our action reports its deployment started, as the
+// official action starts it right after UpdateService. Also: for a crashing revision, how many tasks had failed
+// when the action stopped waiting, against the circuit breaker's own threshold.
 // Usage: npx tsx bench/deploy-detection.ts [runs]     (needs `npm run bundle -- deploy-ecs` first)
-import {
-  CreateServiceCommand,
-  DescribeServiceDeploymentsCommand,
-  DescribeServicesCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand
-} from '@aws-sdk/client-ecs'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startStack } from '../packages/sim/src/stack.js'
-import { runAction } from '../test/helpers/runner.js'
+import { waitUntilServicesStable } from '@aws-sdk/client-ecs'
+import { CLUSTER, CRASH, ecsBench, GOOD } from './lib/ecs.js'
+import { type BenchOptions, type BenchRow, median } from './lib/row.js'
+import { isMain, runStandalone } from './lib/standalone.js'
 
-const runs = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5)
-const GOOD = ['bench.example/app:v1', 'bench.example/app:v2']
-const CRASH = 'bench.example/app:crash'
-const network = { awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-1'] } }
+export async function bench(options: BenchOptions): Promise<BenchRow[]> {
+  const runs = options.runs ?? 3
+  const b = await ecsBench(1)
+  const successLag: number[] = []
+  const baselineLag: number[] = []
+  const failedAtExit: number[] = []
+  let threshold = 0
+  try {
+    for (let i = 0; i < runs; i++) {
+      const ok = `ok-${i}`
+      await b.newService(ok, 2)
+      let waiter: Promise<number> | undefined
+      const { result, exitedAt } = await b.deploy(ok, GOOD[1]!, {
+        onOutput: (stdout) => {
+          if (waiter || !/deployment \S+ started/.test(stdout)) return
+          waiter = waitUntilServicesStable(
+            { client: b.ecs, minDelay: 15, maxWaitTime: 600 },
+            { cluster: CLUSTER, services: [ok] }
+          ).then(() => Date.now())
+        }
+      })
+      const sd = await b.currentDeployment(ok)
+      const finished = b.toWall(sd?.finishedAt?.getTime() ?? NaN)
+      if (result.outputs['status'] === 'SUCCESSFUL') successLag.push(exitedAt - finished)
+      else
+        options.log(
+          `deploy-detection run ${i}: deploy ended ${result.outputs['status']}: ${result.errors.join(' ')}`
+        )
+      const waiterDone = waiter ? await waiter : NaN
+      baselineLag.push(waiterDone - finished)
+      options.log(
+        `deploy-detection run ${i}: success lag ${exitedAt - finished} ms, waiter lag ${waiterDone - finished} ms`
+      )
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN
-}
-
-function taskDefinition(family: string, image: string): Record<string, unknown> {
-  return {
-    family,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '256',
-    memory: '512',
-    containerDefinitions: [{ name: 'app', image, essential: true }]
+      const bad = `crash-${i}`
+      await b.newService(bad, 10)
+      const crash = await b.deploy(bad, CRASH)
+      const failed = await b.currentDeployment(bad)
+      threshold = failed?.deploymentCircuitBreaker?.threshold ?? threshold
+      failedAtExit.push(failed?.deploymentCircuitBreaker?.failureCount ?? NaN)
+      if (crash.result.outputs['status'] !== 'ROLLED_BACK')
+        options.log(
+          `deploy-detection run ${i}: crash deploy ended ${crash.result.outputs['status']}`
+        )
+    }
+  } finally {
+    await b.stop()
   }
-}
-
-const stack = await startStack({ registry: false, speed: 1 })
-const ecs = new ECSClient({ ...stack.clientConfig })
-await stack.admin.post('ecs/images', { images: [...GOOD, CRASH] })
-await stack.admin.post('ecs/scenario', { image: CRASH, behaviour: 'crash', exitCode: 2 })
-await stack.admin.post('ecs/seed', { clusters: ['bench'] })
-
-async function newService(name: string, desired: number): Promise<void> {
-  const v1 = await ecs.send(
-    new RegisterTaskDefinitionCommand(taskDefinition(name, GOOD[0]!) as never)
-  )
-  await ecs.send(
-    new CreateServiceCommand({
-      cluster: 'bench',
-      serviceName: name,
-      taskDefinition: v1.taskDefinition?.taskDefinitionArn,
-      desiredCount: desired,
-      launchType: 'FARGATE',
-      networkConfiguration: network,
-      deploymentConfiguration: {
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        // Ten tasks start three at a time, as large services do.
-        maximumPercent: desired >= 10 ? 130 : 200
-      }
-    })
-  )
-  stack.clock.advance(120_000)
-}
-
-async function deploy(name: string, image: string) {
-  const workspace = mkdtempSync(join(tmpdir(), 'bench-deploy-'))
-  writeFileSync(join(workspace, 'td.json'), JSON.stringify(taskDefinition(name, image)))
-  const result = await runAction('deploy-ecs', {
-    inputs: {
-      'role-to-assume': stack.roleArn,
-      'task-definition': 'td.json',
-      cluster: 'bench',
-      service: name,
-      verify: 'false'
+  const lag = median(successLag) / 1000
+  const base = median(baselineLag) / 1000
+  const ratio = lag / base
+  const failRatio = median(failedAtExit) / threshold
+  return [
+    {
+      target: '3 detection lag (ECS)',
+      measure: `deploy-ecs success: exit − COMPLETED, median of ${successLag.length}`,
+      figure: `${lag.toFixed(2)} s`,
+      ratio,
+      limit: '≤ 2 s and ≤ 0.15× waitUntilServicesStable',
+      pass: successLag.length === runs && lag <= 2 && ratio <= 0.15,
+      note: `baseline measured: waitUntilServicesStable (minDelay 15 s, maxDelay 120 s) on the same deployment, started at "deployment started", median lag ${base.toFixed(1)} s; simulated ECS at real speed`
     },
-    env: stack.env,
-    workspace,
-    timeoutMs: Number(process.env.BENCH_TIMEOUT ?? 300_000)
-  })
-  return { result, exitedAt: Date.now() }
+    {
+      target: '3 detection (ECS crash)',
+      measure: `crashing revision: failed tasks when deploy-ecs stopped waiting, median of ${failedAtExit.length}`,
+      figure: `${median(failedAtExit)} of ${threshold}`,
+      ratio: failRatio,
+      limit: 'before the circuit breaker trips (< 1× threshold)',
+      pass: failRatio < 1,
+      note: 'the official action waits for the circuit breaker (threshold failures) and then up to its next 15 s poll'
+    }
+  ]
 }
 
-const successLag: number[] = []
-const failedAtExit: number[] = []
-let threshold = 0
-for (let i = 0; i < runs; i++) {
-  const ok = `ok-${i}`
-  await newService(ok, 2)
-  const { result, exitedAt } = await deploy(ok, GOOD[1]!)
-  const service = (
-    await ecs.send(new DescribeServicesCommand({ cluster: 'bench', services: [ok] }))
-  ).services?.[0]
-  const sd = (
-    await ecs.send(
-      new DescribeServiceDeploymentsCommand({
-        serviceDeploymentArns: [service?.currentServiceDeployment as string]
-      })
-    )
-  ).serviceDeployments?.[0]
-  // Simulated time runs at real speed from the stack's start: map the terminal instant onto the wall clock.
-  const offset = stack.clock.now() - Date.now()
-  const finished = (sd?.finishedAt?.getTime() ?? NaN) - offset
-  if (result.outputs['status'] === 'SUCCESSFUL') successLag.push(exitedAt - finished)
-  else
-    console.error(`run ${i}: deploy ended ${result.outputs['status']}: ${result.errors.join(' ')}`)
-  console.error(`run ${i}: success lag ${exitedAt - finished} ms`)
-
-  const bad = `crash-${i}`
-  await newService(bad, 10)
-  const crash = await deploy(bad, CRASH)
-  const after = (await ecs.send(new DescribeServicesCommand({ cluster: 'bench', services: [bad] })))
-    .services?.[0]
-  const failed = (
-    await ecs.send(
-      new DescribeServiceDeploymentsCommand({
-        serviceDeploymentArns: [after?.currentServiceDeployment as string]
-      })
-    )
-  ).serviceDeployments?.[0]
-  threshold = failed?.deploymentCircuitBreaker?.threshold ?? threshold
-  failedAtExit.push(failed?.deploymentCircuitBreaker?.failureCount ?? NaN)
-  if (crash.result.outputs['status'] !== 'ROLLED_BACK')
-    console.error(`run ${i}: crash deploy ended ${crash.result.outputs['status']}`)
-}
-ecs.destroy()
-await stack.stop()
-
-console.log('deploy-ecs detection (simulated ECS at real speed)')
-console.log(
-  `  success: terminal state → action exit, median ${Math.round(median(successLag))} ms over ${successLag.length} runs (polls start at 2 s, cap 15 s; the official action's waiter polls every 15 s)`
-)
-console.log(
-  `  crash: tasks failed when the action stopped waiting, median ${median(failedAtExit)} (circuit breaker threshold ${threshold}) → ratio ${(median(failedAtExit) / threshold).toFixed(2)}`
-)
+if (isMain(import.meta.url)) await runStandalone(bench)
