@@ -326,7 +326,9 @@ export class DeploymentTracker {
         if (verdict.failFast) {
           return this.failWithRollback(
             'FAILED',
-            verdict.failFast,
+            verdict.failFast.includes(' at stage ')
+              ? verdict.failFast
+              : `${verdict.failFast}${this.stageNote()}`,
             rollbackDeadline(),
             verdict.rollingBack
           )
