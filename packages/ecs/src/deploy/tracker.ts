@@ -246,7 +246,7 @@ export class DeploymentTracker {
     const interval = new PollInterval(this.options.poll ?? DEFAULT_POLL, this.deps.random)
     while (this.deps.now() < deadline) {
       const { service, sd } = await this.describe()
-      const changed = this.report(service) || this.stages.observe(sd)
+      const changed = [this.report(service), this.stages.observe(sd)].some(Boolean)
       if (sd && (sd.status === 'ROLLBACK_SUCCESSFUL' || sd.status === 'STOPPED'))
         return sd.status === 'ROLLBACK_SUCCESSFUL'
       if (sd?.status === 'ROLLBACK_FAILED') return false
@@ -375,7 +375,7 @@ export class DeploymentTracker {
     rollingBack?: boolean
   }> {
     const { service, sd } = await this.describe()
-    const changed = this.report(service) || this.stages.observe(sd)
+    const changed = [this.report(service), this.stages.observe(sd)].some(Boolean)
     const deployments = service.deployments ?? []
     const mine: Deployment | undefined = deployments.find((d) => d.id === this.ours.deploymentId)
     const primary = deployments.find((d) => d.status === 'PRIMARY')
