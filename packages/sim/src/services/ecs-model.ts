@@ -1285,6 +1285,8 @@ export class EcsModel {
       }
     }
     d.serviceDeployment = sd
+    // The green revision gets production traffic only from PRODUCTION_TRAFFIC_SHIFT on.
+    if (strategy !== 'ROLLING' && sourceDeployments.length > 0) d.trafficWeight = 0
     // A superseded in-progress deployment stops where it is.
     for (const old of svc.serviceDeployments) {
       if (old.status === 'IN_PROGRESS' || old.status === 'PENDING') {

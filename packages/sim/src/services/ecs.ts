@@ -214,16 +214,14 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
     })
   }
 
-  const revisionOut = (d: SimDeployment | undefined, arn: string): Json =>
+  const revisionOut = (d: SimDeployment | undefined, arn: string, weighted: boolean): Json =>
     compact({
       arn,
       requestedTaskCount: d ? (d.draining || d.halted ? 0 : d.desiredCount) : 0,
       runningTaskCount: d ? model.running(d) : 0,
       pendingTaskCount: d ? model.pending(d) : 0,
-      requestedProductionTrafficWeight:
-        d?.serviceDeployment && d.serviceDeployment.strategy !== 'ROLLING'
-          ? d.trafficWeight
-          : undefined
+      // Traffic weights exist in BLUE_GREEN / CANARY / LINEAR service deployments only.
+      requestedProductionTrafficWeight: weighted ? (d?.trafficWeight ?? 0) : undefined
     })
 
   const serviceDeploymentOut = (sd: SimServiceDeployment): Json =>
@@ -236,8 +234,14 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       finishedAt: epoch(sd.finishedAt),
       stoppedAt: epoch(sd.stoppedAt),
       updatedAt: epoch(sd.updatedAt),
-      sourceServiceRevisions: sd.sources.map((s) => revisionOut(s.deployment, s.revisionArn)),
-      targetServiceRevision: revisionOut(sd.target, sd.target.revisionArn),
+      sourceServiceRevisions: sd.sources.map((s) =>
+        revisionOut(s.deployment, s.revisionArn, sd.strategy !== 'ROLLING')
+      ),
+      targetServiceRevision: revisionOut(
+        sd.target,
+        sd.target.revisionArn,
+        sd.strategy !== 'ROLLING'
+      ),
       status: sd.status,
       statusReason: sd.statusReason,
       lifecycleStage: sd.lifecycleStage,
