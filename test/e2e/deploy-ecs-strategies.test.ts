@@ -269,7 +269,8 @@ describe('deploy-ecs: ECS-native strategies', () => {
       const fn = uniqueName('hook')
       await stack.admin.post('lambda/functions', {
         functionName: fn,
-        outcome: 'FAILED',
+        // the service's first deployment (CreateService) passes the hook; ours fails it
+        outcomes: ['SUCCEEDED', 'FAILED'],
         message: 'smoke test: 3 of 10 requests failed'
       })
       const { name, v1 } = await service(1, {

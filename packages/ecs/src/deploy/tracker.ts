@@ -406,7 +406,8 @@ export class DeploymentTracker {
     // Terminal states reported by the service deployment.
     if (sd?.status && TERMINAL_SD.has(sd.status)) {
       if (sd.status === 'SUCCESSFUL') return this.successOnceSteady(service, mine, changed)
-      const reason = `${sd.statusReason ?? sd.rollback?.reason ?? sd.status}${this.stageNote(sd)}`
+      const why = sd.statusReason ?? sd.rollback?.reason ?? sd.status
+      const reason = why.includes(' at stage ') ? why : `${why}${this.stageNote(sd)}`
       const stopped = groupStoppedTasks(await this.stoppedTasks())
       if (sd.status === 'ROLLBACK_SUCCESSFUL') {
         this.mark('previous revision serving again')
@@ -428,7 +429,7 @@ export class DeploymentTracker {
       return {
         changed,
         failFast:
-          `ECS is rolling the deployment back: ${sd.statusReason ?? sd.rollback?.reason ?? ''}${this.stageNote(sd)}`.trim(),
+          `ECS is rolling the deployment back: ${sd.statusReason ?? sd.rollback?.reason ?? ''}`.trim(),
         rollingBack: true
       }
     }
