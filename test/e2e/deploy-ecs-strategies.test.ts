@@ -16,7 +16,8 @@ import {
   CreateServiceCommand,
   DescribeServicesCommand,
   ECSClient,
-  RegisterTaskDefinitionCommand
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand
 } from '@aws-sdk/client-ecs'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
 import { buildImage, dockerConfigDir, dockerOk, loginWithToken } from '../sim/docker-helpers.js'
@@ -307,15 +308,24 @@ describe('deploy-ecs: ECS-native strategies', () => {
   }
 
   it('wait-until <stage> returns PAUSED at that stage; continue-deployment: true finishes it, rollback rolls back', async () => {
-    const hooks = {
-      deploymentConfiguration: {
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        strategy: 'BLUE_GREEN',
-        bakeTimeInMinutes: 0,
-        lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }]
-      }
+    // A PAUSE hook added after the service's first deployment (which it would hold too).
+    const withPauseHook = async (): Promise<{ name: string; v1: string }> => {
+      const created = await service(1)
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: 'e2e',
+          service: created.name,
+          deploymentConfiguration: {
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+            strategy: 'BLUE_GREEN',
+            bakeTimeInMinutes: 0,
+            lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }]
+          }
+        })
+      )
+      return created
     }
-    const a = await service(1, hooks)
+    const a = await withPauseHook()
     const first = await deploy(a.name, taskDefinition(a.name, images.good2), {
       'wait-until': 'POST_TEST_TRAFFIC_SHIFT'
     })
@@ -340,7 +350,7 @@ describe('deploy-ecs: ECS-native strategies', () => {
     expect(await currentTaskDefinition(a.name)).toBe(first.outputs['task-definition-arn'])
 
     // Without wait-until a PAUSE hook makes the run end PAUSED too, and the next run rolls back.
-    const b = await service(1, hooks)
+    const b = await withPauseHook()
     const paused = await deploy(b.name, taskDefinition(b.name, images.good2))
     expect(paused.exitCode).toBe(0)
     expect(paused.outputs['status']).toBe('PAUSED')
