@@ -122,9 +122,9 @@ describe('ECS-native lifecycle hooks', () => {
         timeoutAction: 'ROLLBACK'
       })
     ])
-    const inv = (await stack.admin.get('lambda/invocations')) as {
+    const inv = await stack.admin.get<{
       invocations: { functionArn: string; payload: Record<string, unknown> }[]
-    }
+    }>('lambda/invocations')
     const mine = inv.invocations.filter((i) => i.functionArn === FN('ok-hook'))
     expect(mine).toHaveLength(1)
     expect(mine[0]!.payload).toMatchObject({
@@ -152,9 +152,9 @@ describe('ECS-native lifecycle hooks', () => {
     expect((await sdOf(arn)).lifecycleStage).toBe('PRE_SCALE_UP')
     expect((await sdOf(arn)).lifecycleHookDetails?.[0]?.status).toBe('IN_PROGRESS')
     await until(async () => (await sdOf(arn)).status === 'SUCCESSFUL')
-    const inv = (await stack.admin.get('lambda/invocations')) as {
+    const inv = await stack.admin.get<{
       invocations: { functionArn: string; at: string }[]
-    }
+    }>('lambda/invocations')
     const mine = inv.invocations.filter((i) => i.functionArn === FN('slow-hook'))
     expect(mine).toHaveLength(2)
     expect(Date.parse(mine[1]!.at) - Date.parse(mine[0]!.at)).toBeGreaterThanOrEqual(30_000)

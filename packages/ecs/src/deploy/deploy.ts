@@ -467,7 +467,7 @@ async function follow(
       previousTaskDefinitionArn: ours.previousTaskDefinitionArn
     },
     {
-      waitUntil: request.waitUntil as 'deployed',
+      waitUntil: request.waitUntil,
       timeoutMs: request.timeoutMs,
       maxFailedTasks: request.maxFailedTasks,
       rollbackOnFailure: request.rollbackOnFailure,

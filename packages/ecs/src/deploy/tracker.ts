@@ -107,7 +107,10 @@ export class DeploymentTracker {
     private readonly options: TrackOptions,
     private readonly startedAt: number
   ) {
-    this.stages = new StageWatcher(deps.info, deps.now)
+    this.stages = new StageWatcher(
+      (m) => deps.info(m),
+      () => deps.now()
+    )
     this.mark('deployment started', startedAt)
     // Events from before our deployment are history, not news.
   }

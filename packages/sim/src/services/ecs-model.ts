@@ -959,7 +959,7 @@ export class EcsModel {
           executionId: h.hookId,
           lifecycleStage: h.stage,
           resourceArn: sd.arn,
-          ...(h.hookDetails !== undefined ? { hookDetails: h.hookDetails as Json } : {})
+          ...(h.hookDetails !== undefined ? { hookDetails: h.hookDetails } : {})
         }
         const result = this.lambda
           ? this.lambda.invoke(h.targetArn ?? '', payload, at)
