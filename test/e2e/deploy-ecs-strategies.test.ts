@@ -309,6 +309,24 @@ describe('deploy-ecs: ECS-native strategies', () => {
     })
   }
 
+  it('strategy on a CODE_DEPLOY service is an input error before anything changes', async () => {
+    const { name } = await service(1, {
+      deploymentController: { type: 'CODE_DEPLOY' },
+      deploymentConfiguration: {}
+    })
+    const since = stack.requestLog().at(-1)?.id ?? 0
+    const result = await deploy(name, taskDefinition(name, images.good2), {
+      strategy: 'canary',
+      'bake-time': '0'
+    })
+    expect(result.exitCode).toBe(1)
+    expect(result.errors.join('\n')).toMatch(/"strategy".*CODE_DEPLOY/)
+    const mutating = stack
+      .requestLog({ sinceId: since })
+      .filter((r) => /^(Register|Update|Create|Run|Stop|Continue)/.test(r.operation))
+    expect(mutating).toEqual([])
+  })
+
   it('wait-until <stage> returns PAUSED at that stage; continue-deployment: true finishes it, rollback rolls back', async () => {
     // A PAUSE hook added after the service's first deployment (which it would hold too).
     const withPauseHook = async (): Promise<{ name: string; v1: string }> => {

@@ -438,7 +438,9 @@ export class DeploymentTracker {
     }
     if (sd?.status === 'IN_PROGRESS' && sd.lifecycleStage) {
       const hooks = sd.lifecycleHookDetails ?? []
-      const bad = hooks.find((h) => h.status === 'FAILED' || h.status === 'TIMED_OUT')
+      const bad = hooks.find(
+        (h) => h.status === 'FAILED' || (h.status === 'TIMED_OUT' && h.timeoutAction !== 'CONTINUE')
+      )
       if (bad) {
         return {
           changed,
