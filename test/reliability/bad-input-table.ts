@@ -502,6 +502,90 @@ const deployEcs = rows(
       names: 'wait-until'
     },
     {
+      label: 'unknown strategy',
+      inputs: { strategy: 'blue_green_fast' },
+      files: { 'td.json': TASK_DEF },
+      names: 'strategy'
+    },
+    {
+      label: 'canary-percent above 100',
+      inputs: { strategy: 'canary', 'canary-percent': '150' },
+      files: { 'td.json': TASK_DEF },
+      names: 'canary-percent',
+      mentions: /between 0.1 and 100/
+    },
+    {
+      label: 'canary-percent not a multiple of 0.1',
+      inputs: { strategy: 'canary', 'canary-percent': '5.25' },
+      files: { 'td.json': TASK_DEF },
+      names: 'canary-percent'
+    },
+    {
+      label: 'linear-step-percent below 3',
+      inputs: { strategy: 'linear', 'linear-step-percent': '2' },
+      files: { 'td.json': TASK_DEF },
+      names: 'linear-step-percent',
+      mentions: /between 3 and 100/
+    },
+    {
+      label: 'canary-interval not a duration',
+      inputs: { strategy: 'canary', 'canary-interval': 'soon' },
+      files: { 'td.json': TASK_DEF },
+      names: 'canary-interval'
+    },
+    {
+      label: 'linear-interval beyond 24 hours',
+      inputs: { strategy: 'linear', 'linear-interval': '25h' },
+      files: { 'td.json': TASK_DEF },
+      names: 'linear-interval'
+    },
+    {
+      label: 'bake-time in seconds',
+      inputs: { strategy: 'blue-green', 'bake-time': '90s' },
+      files: { 'td.json': TASK_DEF },
+      names: 'bake-time',
+      mentions: /whole number of minutes/
+    },
+    {
+      label: 'canary options with linear',
+      inputs: { strategy: 'linear', 'canary-percent': '10' },
+      files: { 'td.json': TASK_DEF },
+      names: 'canary-percent',
+      mentions: /strategy/
+    },
+    {
+      label: 'linear options with canary',
+      inputs: { strategy: 'canary', 'linear-interval': '5m' },
+      files: { 'td.json': TASK_DEF },
+      names: 'linear-interval',
+      mentions: /strategy/
+    },
+    {
+      label: 'bake-time without a strategy',
+      inputs: { 'bake-time': '5m' },
+      files: { 'td.json': TASK_DEF },
+      names: 'bake-time'
+    },
+    {
+      label: 'wait-until a stage with rolling',
+      inputs: { strategy: 'rolling', 'wait-until': 'POST_SCALE_UP' },
+      files: { 'td.json': TASK_DEF },
+      names: 'wait-until',
+      mentions: /lifecycle stage/
+    },
+    {
+      label: 'continue-deployment not true or rollback',
+      inputs: { 'continue-deployment': 'yes please' },
+      files: { 'td.json': TASK_DEF },
+      names: 'continue-deployment'
+    },
+    {
+      label: 'continue-deployment with a strategy',
+      inputs: { 'continue-deployment': 'true', strategy: 'canary' },
+      files: { 'td.json': TASK_DEF },
+      names: 'continue-deployment'
+    },
+    {
       label: 'wait-timeout not a duration',
       inputs: { 'wait-timeout': 'forever' },
       files: { 'td.json': TASK_DEF },

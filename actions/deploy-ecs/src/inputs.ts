@@ -46,6 +46,13 @@ export const INPUT_NAMES = [
   'run-task-timeout',
   'create-service-if-missing',
   'service-spec',
+  'strategy',
+  'bake-time',
+  'canary-percent',
+  'canary-interval',
+  'linear-step-percent',
+  'linear-interval',
+  'continue-deployment',
   ...AWS_AUTH_INPUT_NAMES
 ] as const
 
@@ -60,14 +67,40 @@ export const DEFAULTS = {
   verify: 'true',
   'run-task-timeout': '10m',
   'create-service-if-missing': 'false',
+  strategy: 'auto',
   ...AWS_AUTH_DEFAULTS
 } as const
 
-export type WaitUntil = 'deployed' | 'stable' | 'none'
+/** ServiceDeploymentLifecycleStage values `wait-until` accepts (an ECS-native strategy stops waiting there). */
+export const LIFECYCLE_STAGES = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+  'CLEAN_UP'
+] as const
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number]
+export type WaitUntil = 'deployed' | 'stable' | 'none' | LifecycleStage
+export type Strategy = 'auto' | 'rolling' | 'blue-green' | 'canary' | 'linear'
+
+/** The ECS-native strategy settings to apply for this deployment (undefined: what the service has). */
+export interface StrategyInputs {
+  strategy: Strategy
+  bakeTimeMinutes: number | undefined
+  canary: { percent: number | undefined; intervalMinutes: number | undefined } | undefined
+  linear: { stepPercent: number | undefined; intervalMinutes: number | undefined } | undefined
+}
 export type PropagateTags = 'TASK_DEFINITION' | 'SERVICE' | 'NONE'
 
 export type TaskDefinitionSource =
-  { kind: 'file'; display: string; taskDefinition: TaskDefinition } | { kind: 'arn'; arn: string }
+  | { kind: 'file'; display: string; taskDefinition: TaskDefinition }
+  | { kind: 'arn'; arn: string }
+  | { kind: 'continue' }
 
 export interface DeployEcsInputs {
   source: TaskDefinitionSource
@@ -85,6 +118,9 @@ export interface DeployEcsInputs {
   runTaskBefore:
     { command: string[]; container: string | undefined; timeoutSeconds: number } | undefined
   createServiceSpec: Record<string, unknown> | undefined
+  strategy: StrategyInputs
+  /** Resume ('continue') or roll back a deployment paused by an earlier run, instead of deploying. */
+  continueDeployment: 'continue' | 'rollback' | undefined
   auth: AwsAuthInputs
 }
 
@@ -147,11 +183,46 @@ function readSource(): TaskDefinitionSource {
   return { kind: 'file', display: file, taskDefinition }
 }
 
-function readWaitUntil(): WaitUntil {
+/** With continue-deployment the paused deployment's revision is what runs: a task definition is optional. */
+function readOptionalSource(): TaskDefinitionSource {
+  if (
+    optionalInput('task-definition') === undefined &&
+    optionalInput('task-definition-arn') === undefined
+  )
+    return { kind: 'continue' }
+  return readSource()
+}
+
+function readWaitUntil(strategy: Strategy): WaitUntil {
   const explicit = optionalInput('wait-until')
   const stability = booleanInput('wait-for-service-stability', true)
   if (explicit === undefined) return stability ? 'deployed' : 'none'
-  const value = choiceInput('wait-until', ['deployed', 'stable', 'none'] as const, 'deployed')
+  const stage = explicit.trim().toUpperCase().replace(/-/g, '_')
+  if ((LIFECYCLE_STAGES as readonly string[]).includes(stage)) {
+    if (strategy === 'rolling') {
+      throw new InputError(
+        'wait-until',
+        `"${explicit}" is a lifecycle stage, but "strategy" is rolling`,
+        'Lifecycle stages exist only in blue-green, canary and linear deployments: set "strategy", or use deployed, stable or none.'
+      )
+    }
+    if (!stability) {
+      throw new InputError(
+        'wait-until',
+        `"${explicit}" conflicts with "wait-for-service-stability: false"`,
+        'Drop "wait-for-service-stability" (it is kept for migration).'
+      )
+    }
+    return stage as LifecycleStage
+  }
+  if (!['deployed', 'stable', 'none'].includes(explicit)) {
+    throw new InputError(
+      'wait-until',
+      `"${explicit}" is not deployed, stable, none or a lifecycle stage`,
+      `Use deployed, stable, none, or one of ${LIFECYCLE_STAGES.join(', ')} (blue-green, canary and linear only).`
+    )
+  }
+  const value = explicit as 'deployed' | 'stable' | 'none'
   if (!stability && value !== 'none') {
     throw new InputError(
       'wait-until',
@@ -230,6 +301,97 @@ function readServiceSpec(): Record<string, unknown> | undefined {
   return spec as Record<string, unknown>
 }
 
+/** A traffic percentage: a multiple of 0.1 within [min, 100] (the ECS API's CanaryConfiguration/LinearConfiguration). */
+function percentInput(name: string, min: number): number | undefined {
+  const value = optionalInput(name)
+  if (value === undefined) return undefined
+  const text = value.trim().replace(/%$/, '')
+  const n = Number(text)
+  if (!/^\d+(\.\d)?$/.test(text) || !Number.isFinite(n) || n < min || n > 100) {
+    throw new InputError(
+      name,
+      `"${value}" is not a percentage between ${min} and 100 in steps of 0.1`,
+      `ECS accepts multiples of 0.1 from ${min} to 100, e.g. ${min === 3 ? '10 or 25' : '5 or 12.5'}.`
+    )
+  }
+  return n
+}
+
+/** A bake time or interval in whole minutes, 0–1440 (24 h), as the ECS API takes it. */
+function minutesInput(name: string): number | undefined {
+  const value = optionalInput(name)
+  if (value === undefined) return undefined
+  const seconds = durationSeconds(name, '0', { min: 0, max: 1440 * 60 })
+  if (seconds % 60 !== 0) {
+    throw new InputError(
+      name,
+      `"${value}" is not a whole number of minutes`,
+      'ECS takes bake times in minutes: use e.g. 0, 5m, 1h or 90m (at most 24h).'
+    )
+  }
+  return seconds / 60
+}
+
+function readStrategy(): StrategyInputs {
+  const strategy = choiceInput(
+    'strategy',
+    ['auto', 'rolling', 'blue-green', 'canary', 'linear'] as const,
+    DEFAULTS.strategy
+  )
+  const bakeTimeMinutes = minutesInput('bake-time')
+  const canaryPercent = percentInput('canary-percent', 0.1)
+  const canaryInterval = minutesInput('canary-interval')
+  const linearStep = percentInput('linear-step-percent', 3)
+  const linearInterval = minutesInput('linear-interval')
+  const mismatch = (name: string, needs: string): never => {
+    throw new InputError(
+      name,
+      `is set but "strategy" is ${strategy}`,
+      `"${name}" applies to ${needs} only: set "strategy: ${needs}" or remove "${name}".`
+    )
+  }
+  if (bakeTimeMinutes !== undefined && (strategy === 'auto' || strategy === 'rolling')) {
+    throw new InputError(
+      'bake-time',
+      `is set but "strategy" is ${strategy}`,
+      'A bake time applies to blue-green, canary and linear: set "strategy" to one of them, or remove "bake-time".'
+    )
+  }
+  if (strategy !== 'canary') {
+    if (canaryPercent !== undefined) mismatch('canary-percent', 'canary')
+    if (canaryInterval !== undefined) mismatch('canary-interval', 'canary')
+  }
+  if (strategy !== 'linear') {
+    if (linearStep !== undefined) mismatch('linear-step-percent', 'linear')
+    if (linearInterval !== undefined) mismatch('linear-interval', 'linear')
+  }
+  return {
+    strategy,
+    bakeTimeMinutes,
+    canary:
+      strategy === 'canary'
+        ? { percent: canaryPercent, intervalMinutes: canaryInterval }
+        : undefined,
+    linear:
+      strategy === 'linear'
+        ? { stepPercent: linearStep, intervalMinutes: linearInterval }
+        : undefined
+  }
+}
+
+function readContinue(): DeployEcsInputs['continueDeployment'] {
+  const value = optionalInput('continue-deployment')
+  if (value === undefined) return undefined
+  const v = value.trim().toLowerCase()
+  if (v === 'true' || v === 'continue') return 'continue'
+  if (v === 'rollback') return 'rollback'
+  throw new InputError(
+    'continue-deployment',
+    `"${value}" is not true or rollback`,
+    'Use "true" to resume the deployment paused by an earlier run, or "rollback" to roll it back; leave it empty to deploy.'
+  )
+}
+
 export function getInputs(): DeployEcsInputs {
   const service = optionalInput('service')
   if (service === undefined) {
@@ -242,6 +404,20 @@ export function getInputs(): DeployEcsInputs {
   const propagate = optionalInput('propagate-tags')
   const managedTags = optionalInput('enable-ecs-managed-tags')
   const desired = optionalInput('desired-count')
+  const strategy = readStrategy()
+  const continueDeployment = readContinue()
+  if (
+    continueDeployment !== undefined &&
+    (strategy.strategy !== 'auto' || optionalInput('create-service-if-missing') === 'true')
+  ) {
+    throw new InputError(
+      'continue-deployment',
+      strategy.strategy !== 'auto'
+        ? `conflicts with "strategy: ${strategy.strategy}"`
+        : 'conflicts with "create-service-if-missing"',
+      'A continued deployment keeps the settings it started with: remove "strategy" (and the strategy options).'
+    )
+  }
   const inputs: DeployEcsInputs = {
     cluster: nameOrArn(
       'cluster',
@@ -250,8 +426,8 @@ export function getInputs(): DeployEcsInputs {
       'cluster'
     ),
     service: nameOrArn('service', service, SERVICE_ARN, 'service'),
-    source: readSource(),
-    waitUntil: readWaitUntil(),
+    source: continueDeployment ? readOptionalSource() : readSource(),
+    waitUntil: readWaitUntil(strategy.strategy),
     waitTimeoutSeconds: durationSeconds('wait-timeout', DEFAULTS['wait-timeout'], {
       min: 10,
       max: 6 * 3600
@@ -270,6 +446,8 @@ export function getInputs(): DeployEcsInputs {
     verify: booleanInput('verify', true),
     runTaskBefore: readRunTask(),
     createServiceSpec: readServiceSpec(),
+    strategy,
+    continueDeployment,
     auth: getAwsAuthInputs(ACTION_NAME)
   }
   return inputs

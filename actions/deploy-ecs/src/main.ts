@@ -124,7 +124,9 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
         maxFailedTasks: inputs.maxFailedTasks,
         verify: inputs.verify,
         runTaskBefore: inputs.runTaskBefore,
-        createServiceSpec: inputs.createServiceSpec
+        createServiceSpec: inputs.createServiceSpec,
+        strategy: inputs.strategy,
+        continueDeployment: inputs.continueDeployment
       })
     } catch (error) {
       const partial = (error as { report?: DeployReport }).report
@@ -138,7 +140,15 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
     }
     setOutputs(outputsOf(report, session.region))
     await writeDeploySummary(report, session.region)
-    if (report.status !== 'SUCCESSFUL' && report.status !== 'NOT_WAITED') {
+    if (report.status === 'PAUSED') core.notice(`deployment paused: ${report.reason ?? ''}`)
+    const requestedRollback =
+      inputs.continueDeployment === 'rollback' && report.status === 'ROLLED_BACK'
+    if (
+      report.status !== 'SUCCESSFUL' &&
+      report.status !== 'NOT_WAITED' &&
+      report.status !== 'PAUSED' &&
+      !requestedRollback
+    ) {
       const stopped = report.track?.stopped ?? []
       const detail = stopped
         .slice(0, 3)

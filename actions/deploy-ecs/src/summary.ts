@@ -1,5 +1,5 @@
 import { escapeHtml, writeSummary } from '@shipline/action-kit'
-import { consoleUrl, type DeployReport } from '@shipline/ecs'
+import { consoleUrl, type DeployReport, formatMs } from '@shipline/ecs'
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`
@@ -36,6 +36,20 @@ export async function writeDeploySummary(report: DeployReport, region: string): 
           : []),
         ...timeline.map((t) => [`+${seconds(t.at - start)}`, escapeHtml(t.what)])
       ]
+    })
+  }
+  const stages = report.track?.stages ?? []
+  if (stages.length) {
+    tables.push({
+      caption: 'Lifecycle stages',
+      header: ['Stage', 'Duration', 'Production traffic on the new revision'],
+      rows: stages.map((s) => [
+        s.stage,
+        s.endedAt === undefined
+          ? `${formatMs(Date.now() - s.startedAt)} (running)`
+          : formatMs(s.endedAt - s.startedAt),
+        s.trafficPercent === undefined ? '' : `${s.trafficPercent}%`
+      ])
     })
   }
   const events = report.track?.events ?? []

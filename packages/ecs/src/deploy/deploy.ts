@@ -4,7 +4,10 @@
  * changes, and track our deployment to its end. Nothing mutating happens before every check has passed.
  */
 import {
+  ContinueServiceDeploymentCommand,
   CreateServiceCommand,
+  type DeploymentConfiguration,
+  DescribeServiceDeploymentsCommand,
   type CreateServiceCommandInput,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -12,25 +15,82 @@ import {
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   type Service,
+  StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type UpdateServiceCommandInput
 } from '@aws-sdk/client-ecs'
-import { ActionError } from '@shipline/action-kit'
+import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
 import type { TaskDefinition } from '../task-definition/render.js'
 import { diffTaskDefinitions, type FieldChange } from './diff.js'
 import { runTaskBefore } from './run-task.js'
+import { isLifecycleStage } from './stages.js'
 import { DeploymentTracker, type DeployStatus, type TrackResult } from './tracker.js'
 import { type Check, verifyDeployment, type VerifyClients } from './verify.js'
 
 export type TaskDefinitionInput =
-  { kind: 'file'; display: string; taskDefinition: TaskDefinition } | { kind: 'arn'; arn: string }
+  | { kind: 'file'; display: string; taskDefinition: TaskDefinition }
+  | { kind: 'arn'; arn: string }
+  | { kind: 'continue' }
+
+/** The ECS-native strategy to set for this deployment ('auto': keep the service's). */
+export interface StrategyRequest {
+  strategy: 'auto' | 'rolling' | 'blue-green' | 'canary' | 'linear'
+  bakeTimeMinutes: number | undefined
+  canary: { percent: number | undefined; intervalMinutes: number | undefined } | undefined
+  linear: { stepPercent: number | undefined; intervalMinutes: number | undefined } | undefined
+}
+
+const ECS_STRATEGY = {
+  rolling: 'ROLLING',
+  'blue-green': 'BLUE_GREEN',
+  canary: 'CANARY',
+  linear: 'LINEAR'
+} as const
+
+/**
+ * The service's deploymentConfiguration with our strategy settings, or undefined when nothing changes. ECS
+ * replaces the nested objects it is sent, so everything the service has (circuit breaker, alarms, lifecycle hooks,
+ * percentages) is sent back unchanged.
+ */
+export function strategyConfiguration(
+  current: DeploymentConfiguration | undefined,
+  request: StrategyRequest
+): DeploymentConfiguration | undefined {
+  if (request.strategy === 'auto') return undefined
+  const next: DeploymentConfiguration = { ...(current ?? {}) }
+  next.strategy = ECS_STRATEGY[request.strategy]
+  if (request.bakeTimeMinutes !== undefined) next.bakeTimeInMinutes = request.bakeTimeMinutes
+  if (request.canary) {
+    next.canaryConfiguration = { ...(current?.canaryConfiguration ?? {}) }
+    if (request.canary.percent !== undefined)
+      next.canaryConfiguration.canaryPercent = request.canary.percent
+    if (request.canary.intervalMinutes !== undefined)
+      next.canaryConfiguration.canaryBakeTimeInMinutes = request.canary.intervalMinutes
+  }
+  if (request.linear) {
+    next.linearConfiguration = { ...(current?.linearConfiguration ?? {}) }
+    if (request.linear.stepPercent !== undefined)
+      next.linearConfiguration.stepPercent = request.linear.stepPercent
+    if (request.linear.intervalMinutes !== undefined)
+      next.linearConfiguration.stepBakeTimeInMinutes = request.linear.intervalMinutes
+  }
+  if (next.strategy !== 'ROLLING' && next.bakeTimeInMinutes === undefined) {
+    throw new InputError(
+      'bake-time',
+      `is required: the service has no bake time and "strategy" is ${request.strategy}`,
+      'Set "bake-time" (e.g. 5m or 0) the first time a service switches to an ECS-native strategy.'
+    )
+  }
+  return JSON.stringify(next) === JSON.stringify(current ?? {}) ? undefined : next
+}
 
 export interface DeployRequest {
   cluster: string
   service: string
   source: TaskDefinitionInput
-  waitUntil: 'deployed' | 'stable' | 'none'
+  /** deployed, stable, none, or a lifecycle stage (ECS-native strategies). */
+  waitUntil: 'deployed' | 'stable' | 'none' | (string & {})
   timeoutMs: number
   desiredCount: number | undefined
   forceNewDeployment: boolean
@@ -42,6 +102,9 @@ export interface DeployRequest {
   runTaskBefore:
     { command: string[]; container: string | undefined; timeoutSeconds: number } | undefined
   createServiceSpec: Record<string, unknown> | undefined
+  strategy?: StrategyRequest
+  /** Resume or roll back a deployment an earlier run left paused, instead of deploying. */
+  continueDeployment?: 'continue' | 'rollback'
 }
 
 export interface DeployDeps {
@@ -151,10 +214,54 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
       'Check "service" and "cluster", or set "create-service-if-missing: true" with a "service-spec" file to create it.'
     )
   }
+  const strategy = request.strategy ?? {
+    strategy: 'auto',
+    bakeTimeMinutes: undefined,
+    canary: undefined,
+    linear: undefined
+  }
+  if (existing?.deploymentController?.type === 'CODE_DEPLOY' && strategy.strategy !== 'auto') {
+    throw new InputError(
+      'strategy',
+      `"${strategy.strategy}" cannot apply: service "${request.service}" uses the CODE_DEPLOY deployment controller`,
+      'CodeDeploy decides how its services deploy: remove "strategy" (and its options) for this service.'
+    )
+  }
   if (existing?.deploymentController?.type && existing.deploymentController.type !== 'ECS') {
     throw new ActionError(
       `ECS service "${request.service}" uses the ${existing.deploymentController.type} deployment controller, which this rolling deployment cannot drive`,
       'Deploy CODE_DEPLOY services through CodeDeploy (an AppSpec deployment); EXTERNAL services through their own controller.'
+    )
+  }
+  const effective =
+    strategy.strategy === 'auto'
+      ? (existing?.deploymentConfiguration?.strategy ??
+        (
+          request.createServiceSpec?.['deploymentConfiguration'] as
+            DeploymentConfiguration | undefined
+        )?.strategy ??
+        'ROLLING')
+      : ECS_STRATEGY[strategy.strategy]
+  if (isLifecycleStage(request.waitUntil) && effective === 'ROLLING') {
+    throw new InputError(
+      'wait-until',
+      `"${request.waitUntil}" is a lifecycle stage, but service "${request.service}" deploys ROLLING`,
+      'Set "strategy" to blue-green, canary or linear (or configure it on the service), or use "wait-until: deployed".'
+    )
+  }
+  if (request.continueDeployment) {
+    if (!existing)
+      throw new ActionError(
+        `ECS service "${request.service}" does not exist in cluster "${request.cluster}": there is no deployment to continue`,
+        'Check "service" and "cluster".'
+      )
+    return continuePaused(deps, request, existing, report)
+  }
+  if (request.source.kind === 'continue') {
+    throw new InputError(
+      'task-definition',
+      'is required',
+      'Set "task-definition" or "task-definition-arn".'
     )
   }
   report.previousTaskDefinitionArn = existing?.taskDefinition
@@ -248,8 +355,12 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
   // 6. Update (or create) the service with only what changes.
   let service: Service | undefined
   if (!existing) {
+    const specCfg = request.createServiceSpec?.['deploymentConfiguration'] as
+      DeploymentConfiguration | undefined
+    const cfg = strategyConfiguration(specCfg, strategy)
     const input = {
       ...(request.createServiceSpec as Partial<CreateServiceCommandInput>),
+      ...(cfg ? { deploymentConfiguration: cfg } : {}),
       cluster: request.cluster,
       serviceName: request.service,
       taskDefinition: taskDefinitionArn,
@@ -272,6 +383,11 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
     if (request.desiredCount !== undefined && request.desiredCount !== existing.desiredCount)
       update.desiredCount = request.desiredCount
     if (request.forceNewDeployment) update.forceNewDeployment = true
+    const cfg = strategyConfiguration(existing.deploymentConfiguration, strategy)
+    if (cfg) {
+      update.deploymentConfiguration = cfg
+      deps.info(`deployment strategy for this deployment: ${cfg.strategy}`)
+    }
     if (request.propagateTags && request.propagateTags !== existing.propagateTags)
       update.propagateTags = request.propagateTags
     if (
@@ -310,6 +426,29 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
   }
 
   // 7. Follow ours to the end.
+  await follow(deps, request, report, {
+    deploymentId: ours.id,
+    taskDefinitionArn,
+    serviceDeploymentArn: service?.currentServiceDeployment,
+    previousTaskDefinitionArn: existing?.taskDefinition,
+    existing
+  })
+  return report
+}
+
+async function follow(
+  deps: DeployDeps,
+  request: DeployRequest,
+  report: DeployReport,
+  ours: {
+    deploymentId: string
+    taskDefinitionArn: string
+    serviceDeploymentArn: string | undefined
+    previousTaskDefinitionArn: string | undefined
+    existing: Service | undefined
+  }
+): Promise<void> {
+  const { ecs } = deps.clients
   const tracker = new DeploymentTracker(
     {
       ecs,
@@ -322,10 +461,10 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
     {
       cluster: request.cluster,
       service: request.service,
-      deploymentId: ours.id,
-      taskDefinitionArn,
-      serviceDeploymentArn: service?.currentServiceDeployment,
-      previousTaskDefinitionArn: existing?.taskDefinition
+      deploymentId: ours.deploymentId,
+      taskDefinitionArn: ours.taskDefinitionArn,
+      serviceDeploymentArn: ours.serviceDeploymentArn,
+      previousTaskDefinitionArn: ours.previousTaskDefinitionArn
     },
     {
       waitUntil: request.waitUntil,
@@ -336,9 +475,89 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
     },
     deps.now()
   )
-  tracker.ignoreExistingEvents(existing)
-  report.track = await deps.group(`Wait for deployment ${ours.id}`, () => tracker.track())
+  tracker.ignoreExistingEvents(ours.existing)
+  report.track = await deps.group(`Wait for deployment ${ours.deploymentId}`, () => tracker.track())
   report.status = report.track.status
   report.reason = report.track.reason
+}
+
+/** continue-deployment: resume or roll back the service's in-progress ECS-native deployment, then follow it. */
+async function continuePaused(
+  deps: DeployDeps,
+  request: DeployRequest,
+  existing: Service,
+  report: DeployReport
+): Promise<DeployReport> {
+  const { ecs } = deps.clients
+  const arn = existing.currentServiceDeployment
+  const where = `service "${request.service}" in cluster "${request.cluster}"`
+  let sd
+  try {
+    sd = arn
+      ? (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })))
+          .serviceDeployments?.[0]
+      : undefined
+  } catch (error) {
+    throw describeAwsError(error, { action: 'ecs:DescribeServiceDeployments', resource: arn })
+  }
+  if (!arn || !sd || sd.status !== 'IN_PROGRESS') {
+    throw new ActionError(
+      `${where} has no service deployment in progress to continue${sd?.status ? ` (the last one ended ${sd.status})` : ''}`,
+      'Remove "continue-deployment" to deploy; it only resumes a deployment an earlier run left at a stage or PAUSE hook.'
+    )
+  }
+  const primary = existing.deployments?.find((d) => d.status === 'PRIMARY')
+  const previous = existing.deployments?.find((d) => d.status !== 'PRIMARY')
+  report.deploymentId = primary?.id
+  report.taskDefinitionArn = primary?.taskDefinition
+  report.previousTaskDefinitionArn = previous?.taskDefinition
+  if (request.source.kind === 'arn' && request.source.arn !== primary?.taskDefinition) {
+    throw new InputError(
+      'task-definition-arn',
+      `"${request.source.arn}" is not the revision of the paused deployment (${primary?.taskDefinition ?? '?'})`,
+      'Pass the same revision as the run that started it, or leave "task-definition-arn" empty.'
+    )
+  }
+  const paused = (sd.lifecycleHookDetails ?? []).find((h) => h.status === 'AWAITING_ACTION')
+  const action = request.continueDeployment === 'rollback' ? 'ROLLBACK' : 'CONTINUE'
+  try {
+    if (paused?.hookId) {
+      await ecs.send(
+        new ContinueServiceDeploymentCommand({
+          serviceDeploymentArn: arn,
+          hookId: paused.hookId,
+          action
+        })
+      )
+      deps.info(
+        `${action === 'ROLLBACK' ? 'rolling back' : 'continuing'} the deployment paused at ${sd.lifecycleStage ?? '?'} (hook ${paused.hookId})`
+      )
+    } else if (action === 'ROLLBACK') {
+      await ecs.send(
+        new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' })
+      )
+      deps.info(`rolling back the deployment at stage ${sd.lifecycleStage ?? '?'}`)
+    } else {
+      deps.info(
+        `the deployment is at stage ${sd.lifecycleStage ?? '?'} and not paused: following it`
+      )
+    }
+  } catch (error) {
+    throw describeAwsError(error, {
+      action: paused ? 'ecs:ContinueServiceDeployment' : 'ecs:StopServiceDeployment',
+      resource: arn
+    })
+  }
+  if (request.waitUntil === 'none') {
+    report.status = 'NOT_WAITED'
+    return report
+  }
+  await follow(deps, request, report, {
+    deploymentId: primary?.id ?? '',
+    taskDefinitionArn: primary?.taskDefinition ?? '',
+    serviceDeploymentArn: arn,
+    previousTaskDefinitionArn: previous?.taskDefinition,
+    existing
+  })
   return report
 }

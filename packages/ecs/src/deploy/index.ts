@@ -3,7 +3,9 @@ export {
   deployToEcs,
   type DeployDeps,
   type DeployReport,
-  type DeployRequest
+  type DeployRequest,
+  type StrategyRequest,
+  strategyConfiguration
 } from './deploy.js'
 export { diffTaskDefinitions, normaliseForDiff, type FieldChange } from './diff.js'
 export {
@@ -17,6 +19,15 @@ export {
 } from './diagnose.js'
 export { DEFAULT_POLL, PollInterval, sleepUnlessAborted, type PollOptions } from './poll.js'
 export { runTaskBefore } from './run-task.js'
+export {
+  formatMs,
+  isLifecycleStage,
+  LIFECYCLE_STAGE_ORDER,
+  type StageRecord,
+  stageReached,
+  StageWatcher,
+  trafficSplit
+} from './stages.js'
 export {
   DeploymentTracker,
   type DeployStatus,

@@ -20,9 +20,10 @@ import { ActionError, errorMessage } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError, isTransientError } from '@shipline/aws'
 import { describeGroups, groupStoppedTasks, isUnableEvent, type StoppedGroup } from './diagnose.js'
 import { PollInterval, type PollOptions, DEFAULT_POLL } from './poll.js'
+import { hookLabel, type StageRecord, stageReached, StageWatcher } from './stages.js'
 
 export type DeployStatus =
-  'SUCCESSFUL' | 'FAILED' | 'ROLLED_BACK' | 'TIMED_OUT' | 'CANCELLED' | 'NOT_WAITED'
+  'SUCCESSFUL' | 'FAILED' | 'ROLLED_BACK' | 'TIMED_OUT' | 'CANCELLED' | 'NOT_WAITED' | 'PAUSED'
 
 export interface OurDeployment {
   cluster: string
@@ -35,7 +36,8 @@ export interface OurDeployment {
 }
 
 export interface TrackOptions {
-  waitUntil: 'deployed' | 'stable'
+  /** deployed, stable, or a lifecycle stage of an ECS-native deployment (stop waiting there: PAUSED). */
+  waitUntil: 'deployed' | 'stable' | (string & {})
   timeoutMs: number
   maxFailedTasks: number
   rollbackOnFailure: boolean
@@ -69,6 +71,8 @@ export interface TrackResult {
   timeline: TimelineEntry[]
   throttled: number
   polls: number
+  /** Lifecycle stages of an ECS-native deployment, in order, with their times. */
+  stages: StageRecord[]
 }
 
 const TERMINAL_SD = new Set(['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'])
@@ -95,6 +99,7 @@ export class DeploymentTracker {
   private polls = 0
   private runningSeen = false
   private expiredInARow = 0
+  private readonly stages: StageWatcher
 
   constructor(
     private readonly deps: TrackDeps,
@@ -102,6 +107,10 @@ export class DeploymentTracker {
     private readonly options: TrackOptions,
     private readonly startedAt: number
   ) {
+    this.stages = new StageWatcher(
+      (m) => deps.info(m),
+      () => deps.now()
+    )
     this.mark('deployment started', startedAt)
     // Events from before our deployment are history, not news.
   }
@@ -117,6 +126,7 @@ export class DeploymentTracker {
 
   private result(status: DeployStatus, reason?: string, stopped: StoppedGroup[] = []): TrackResult {
     this.mark(`finished: ${status}`)
+    if (status !== 'PAUSED') this.stages.finish()
     return {
       status,
       reason,
@@ -124,7 +134,8 @@ export class DeploymentTracker {
       stopped,
       timeline: this.timeline,
       throttled: this.throttled,
-      polls: this.polls
+      polls: this.polls,
+      stages: this.stages.records
     }
   }
 
@@ -238,7 +249,7 @@ export class DeploymentTracker {
     const interval = new PollInterval(this.options.poll ?? DEFAULT_POLL, this.deps.random)
     while (this.deps.now() < deadline) {
       const { service, sd } = await this.describe()
-      const changed = this.report(service)
+      const changed = [this.report(service), this.stages.observe(sd)].some(Boolean)
       if (sd && (sd.status === 'ROLLBACK_SUCCESSFUL' || sd.status === 'STOPPED'))
         return sd.status === 'ROLLBACK_SUCCESSFUL'
       if (sd?.status === 'ROLLBACK_FAILED') return false
@@ -305,7 +316,7 @@ export class DeploymentTracker {
       if (this.deps.now() >= deadline) {
         return this.failWithRollback(
           'TIMED_OUT',
-          `the deployment did not finish within ${Math.round(this.options.timeoutMs / 1000)}s ("wait-timeout")`,
+          `the deployment did not finish within ${Math.round(this.options.timeoutMs / 1000)}s ("wait-timeout")${this.stageNote()}`,
           rollbackDeadline()
         )
       }
@@ -318,7 +329,9 @@ export class DeploymentTracker {
         if (verdict.failFast) {
           return this.failWithRollback(
             'FAILED',
-            verdict.failFast,
+            verdict.failFast.includes(' at stage ')
+              ? verdict.failFast
+              : `${verdict.failFast}${this.stageNote()}`,
             rollbackDeadline(),
             verdict.rollingBack
           )
@@ -365,7 +378,7 @@ export class DeploymentTracker {
     rollingBack?: boolean
   }> {
     const { service, sd } = await this.describe()
-    const changed = this.report(service)
+    const changed = [this.report(service), this.stages.observe(sd)].some(Boolean)
     const deployments = service.deployments ?? []
     const mine: Deployment | undefined = deployments.find((d) => d.id === this.ours.deploymentId)
     const primary = deployments.find((d) => d.status === 'PRIMARY')
@@ -396,7 +409,8 @@ export class DeploymentTracker {
     // Terminal states reported by the service deployment.
     if (sd?.status && TERMINAL_SD.has(sd.status)) {
       if (sd.status === 'SUCCESSFUL') return this.successOnceSteady(service, mine, changed)
-      const reason = sd.statusReason ?? sd.rollback?.reason ?? sd.status
+      const why = sd.statusReason ?? sd.rollback?.reason ?? sd.status
+      const reason = why.includes(' at stage ') ? why : `${why}${this.stageNote(sd)}`
       const stopped = groupStoppedTasks(await this.stoppedTasks())
       if (sd.status === 'ROLLBACK_SUCCESSFUL') {
         this.mark('previous revision serving again')
@@ -420,6 +434,40 @@ export class DeploymentTracker {
         failFast:
           `ECS is rolling the deployment back: ${sd.statusReason ?? sd.rollback?.reason ?? ''}`.trim(),
         rollingBack: true
+      }
+    }
+    if (sd?.status === 'IN_PROGRESS' && sd.lifecycleStage) {
+      const hooks = sd.lifecycleHookDetails ?? []
+      const bad = hooks.find(
+        (h) => h.status === 'FAILED' || (h.status === 'TIMED_OUT' && h.timeoutAction !== 'CONTINUE')
+      )
+      if (bad) {
+        return {
+          changed,
+          failFast: `lifecycle ${hookLabel(bad)} ${bad.status} at stage ${sd.lifecycleStage}`
+        }
+      }
+      const target = this.options.waitUntil
+      if (target !== 'deployed' && target !== 'stable' && stageReached(sd.lifecycleStage, target)) {
+        this.mark(`stage ${sd.lifecycleStage} reached`)
+        return {
+          changed,
+          result: this.result(
+            'PAUSED',
+            `the deployment reached stage ${sd.lifecycleStage} ("wait-until: ${target}"); it goes on by itself unless a PAUSE hook holds it — re-run with "continue-deployment: true" (or "rollback") to follow it to the end`
+          )
+        }
+      }
+      const paused = hooks.find((h) => h.status === 'AWAITING_ACTION')
+      if (paused) {
+        this.mark(`paused at ${sd.lifecycleStage}`)
+        return {
+          changed,
+          result: this.result(
+            'PAUSED',
+            `the deployment is paused at stage ${sd.lifecycleStage} by ${hookLabel(paused)}; re-run the action with "continue-deployment: true" to continue it, or "continue-deployment: rollback" to roll it back`
+          )
+        }
       }
     }
 
@@ -449,6 +497,15 @@ export class DeploymentTracker {
       }
     }
     return { changed }
+  }
+
+  /** " (at stage X)" for an ECS-native deployment, naming where it was. */
+  private stageNote(sd?: ServiceDeployment): string {
+    const stage = sd?.lifecycleStage ?? this.stages.current?.stage
+    if (!stage) return ''
+    // A rollback reports its own stage; the stage our deployment failed in is the last one before it.
+    const own = [...this.stages.records].reverse().find((r) => r.stage !== 'CLEAN_UP')
+    return ` (at stage ${sd?.status?.startsWith('ROLLBACK') && own ? own.stage : stage})`
   }
 
   private successOnceSteady(

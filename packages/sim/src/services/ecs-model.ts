@@ -164,6 +164,28 @@ export interface SimDeployment {
   trafficWeight: number
 }
 
+/** One lifecycle hook of a service deployment at one stage (DeploymentLifecycleHookDetail). */
+export interface SimHook {
+  hookId: string
+  stage: string
+  targetType: string
+  targetArn?: string
+  /** PENDING until its stage starts (not shown), then IN_PROGRESS / AWAITING_ACTION → SUCCEEDED / FAILED / TIMED_OUT. */
+  status: string
+  hookDetails?: unknown
+  timeoutMs: number
+  timeoutAction: 'CONTINUE' | 'ROLLBACK'
+  expiresAt?: number
+  /** Next Lambda invocation (first at stage start, then after each IN_PROGRESS answer's callback delay). */
+  invokeAt?: number
+  /** The answer of the running invocation, known at `answerAt`. */
+  answer?: { at: number; outcome: string; message?: string }
+  reason?: string
+}
+
+/** Default delay before ECS invokes a hook again after an IN_PROGRESS answer (callBackDelay). */
+export const HOOK_CALLBACK_DELAY_MS = 30_000
+
 export interface SimServiceDeployment {
   arn: string
   service: SimService
@@ -182,7 +204,7 @@ export interface SimServiceDeployment {
   configuration: Json
   rollback?: { reason: string; startedAt: number; serviceRevisionArn: string }
   breaker: { enabled: boolean; rollback: boolean; threshold: number; status: string }
-  hooks: { hookId: string; stage: string; targetType: string; targetArn?: string; status: string }[]
+  hooks: SimHook[]
   stopRequested?: 'ROLLBACK' | 'ABORT'
 }
 
@@ -261,6 +283,7 @@ export class EcsModel {
   /** Other state machines that progress with ECS's (CodeDeploy): woken inside `sync` in time order. */
   readonly controllers: { nextWake(): number | undefined; step(t: number): void }[] = []
   readonly timings: EcsTimings
+  private readonly lambda: LambdaModule | undefined
   readonly clock: Clock
   readonly registry: RegistryView
   readonly accountId: string
@@ -272,6 +295,7 @@ export class EcsModel {
     this.accountId = deps.accountId
     this.region = deps.region
     this.timings = { ...DEFAULT_TIMINGS, ...deps.timings }
+    this.lambda = deps.lambda
   }
 
   arn(resource: string): string {
@@ -594,6 +618,13 @@ export class EcsModel {
       for (const svc of this.services.values()) {
         for (const sd of svc.serviceDeployments) {
           if (sd.stageEndsAt !== undefined && sd.stageEndsAt < t) t = sd.stageEndsAt
+          if (sd.status === 'IN_PROGRESS') {
+            for (const h of sd.hooks) {
+              if (h.status !== 'IN_PROGRESS' && h.status !== 'AWAITING_ACTION') continue
+              for (const w of [h.invokeAt, h.answer?.at, h.expiresAt])
+                if (w !== undefined && w < t) t = w
+            }
+          }
         }
       }
       for (const c of this.controllers) {
@@ -690,11 +721,12 @@ export class EcsModel {
       deploymentId: d.id,
       source: d.behaviourSource
     }
-    const sd = d.serviceDeployment ?? d.rollbackOf
+    const sd = d.rollbackOf ?? d.serviceDeployment
     if (sd) {
       if (d.rollbackOf) {
         sd.status = 'ROLLBACK_SUCCESSFUL'
-        sd.statusReason = `Service deployment rolled back to ${d.revisionArn}.`
+        // Keep why it rolled back (a failed hook, a stop request) in front of where it went.
+        sd.statusReason = `${sd.rollback && sd.rollback.reason.includes(' at stage ') ? `${sd.rollback.reason} ` : ''}Service deployment rolled back to ${d.revisionArn}.`
       } else {
         sd.status = 'SUCCESSFUL'
         if (sd.breaker.enabled) sd.breaker.status = 'MONITORING_COMPLETE'
@@ -829,8 +861,13 @@ export class EcsModel {
       sd.updatedAt = t
       sd.stageEndsAt = t + T.stage
       for (const h of sd.hooks) {
-        if (h.stage === stage) h.status = 'IN_PROGRESS'
-        else if (h.status === 'IN_PROGRESS') h.status = 'SUCCEEDED'
+        if (h.stage !== stage || h.status !== 'PENDING') continue
+        h.expiresAt = t + h.timeoutMs
+        if (h.targetType === 'PAUSE') h.status = 'AWAITING_ACTION'
+        else {
+          h.status = 'IN_PROGRESS'
+          h.invokeAt = t
+        }
       }
       if (stage === 'PRODUCTION_TRAFFIC_SHIFT') {
         const first = this.trafficStep(sd, 0)
@@ -849,6 +886,9 @@ export class EcsModel {
       enter('RECONCILE_SERVICE')
       return
     }
+    // A stage does not end while one of its hooks is unresolved.
+    const hooks = this.runHooks(svc, green, sd, t)
+    if (hooks !== 'resolved') return
     const stage = sd.lifecycleStage
     if (stage === 'SCALE_UP') {
       if (this.healthy(green)) enter('POST_SCALE_UP')
@@ -868,6 +908,139 @@ export class EcsModel {
     }
     const next = STAGES[STAGES.indexOf(stage as (typeof STAGES)[number]) + 1]
     if (next) enter(next)
+  }
+
+  /**
+   * The hooks of the current stage: invokes AWS_LAMBDA targets (the function's `hookStatus` answer: SUCCEEDED,
+   * FAILED, or IN_PROGRESS → invoked again after the callback delay), holds PAUSE hooks at AWAITING_ACTION until
+   * ContinueServiceDeployment, and applies each hook's timeout. A FAILED hook (or a missing function) and a timeout
+   * with action ROLLBACK roll the deployment back.
+   */
+  private runHooks(
+    svc: SimService,
+    green: SimDeployment,
+    sd: SimServiceDeployment,
+    t: number
+  ): 'resolved' | 'waiting' | 'rolled-back' {
+    let waiting = false
+    for (const h of sd.hooks) {
+      if (h.stage !== sd.lifecycleStage) continue
+      if (h.status !== 'IN_PROGRESS' && h.status !== 'AWAITING_ACTION') {
+        if (h.status === 'FAILED' || h.status === 'TIMED_OUT') {
+          if (h.status === 'FAILED' || h.timeoutAction === 'ROLLBACK') {
+            this.hookRollback(svc, green, sd, h, t)
+            return 'rolled-back'
+          }
+        }
+        continue
+      }
+      if (h.answer && h.answer.at <= t) {
+        const a = h.answer
+        h.answer = undefined
+        if (a.outcome === 'SUCCEEDED') h.status = 'SUCCEEDED'
+        else if (a.outcome === 'IN_PROGRESS') h.invokeAt = a.at + HOOK_CALLBACK_DELAY_MS
+        else {
+          h.status = 'FAILED'
+          h.reason = a.message ?? 'the function returned hookStatus FAILED'
+        }
+      }
+      if (h.status === 'IN_PROGRESS' && h.invokeAt !== undefined && h.invokeAt <= t && !h.answer) {
+        const at = h.invokeAt
+        h.invokeAt = undefined
+        const payload: Json = {
+          executionDetails: {
+            testTrafficWeights: {},
+            productionTrafficWeights: Object.fromEntries(
+              svc.deployments.map((d) => [d.revisionArn, d.trafficWeight])
+            ),
+            serviceArn: svc.arn,
+            targetServiceRevisionArn: green.revisionArn
+          },
+          executionId: h.hookId,
+          lifecycleStage: h.stage,
+          resourceArn: sd.arn,
+          ...(h.hookDetails !== undefined ? { hookDetails: h.hookDetails } : {})
+        }
+        const result = this.lambda
+          ? this.lambda.invoke(h.targetArn ?? '', payload, at)
+          : ({ found: false, error: 'ResourceNotFoundException: Function not found' } as const)
+        if (!result.found) {
+          h.status = 'FAILED'
+          h.reason = result.error
+        } else {
+          h.answer = {
+            at: at + result.durationMs,
+            outcome: result.outcome,
+            message: result.message
+          }
+          if (result.durationMs === 0) {
+            t = Math.max(t, at)
+            return this.runHooks(svc, green, sd, t)
+          }
+        }
+      }
+      if (
+        (h.status === 'IN_PROGRESS' || h.status === 'AWAITING_ACTION') &&
+        h.expiresAt !== undefined &&
+        h.expiresAt <= t
+      ) {
+        h.status = 'TIMED_OUT'
+        h.invokeAt = undefined
+        h.answer = undefined
+        h.reason = `the hook did not resolve within its timeout (action ${h.timeoutAction})`
+        sd.updatedAt = t
+      }
+      if (h.status === 'FAILED' || (h.status === 'TIMED_OUT' && h.timeoutAction === 'ROLLBACK')) {
+        sd.updatedAt = t
+        this.hookRollback(svc, green, sd, h, t)
+        return 'rolled-back'
+      }
+      if (h.status === 'IN_PROGRESS' || h.status === 'AWAITING_ACTION') waiting = true
+    }
+    return waiting ? 'waiting' : 'resolved'
+  }
+
+  /** A failed hook (or ContinueServiceDeployment ROLLBACK) rolls the deployment back to the last completed revision. */
+  rollBackForHook(svc: SimService, sd: SimServiceDeployment, reason: string, t: number): void {
+    const d = sd.target
+    d.rolloutState = 'FAILED'
+    d.rolloutStateReason = reason
+    d.halted = true
+    d.updatedAt = t
+    sd.updatedAt = t
+    sd.stageEndsAt = undefined
+    this.event(svc, t, `(deployment ${d.id}) deployment failed: ${reason}`)
+    if (svc.lastCompleted) {
+      sd.status = 'ROLLBACK_IN_PROGRESS'
+      sd.statusReason = reason
+      sd.rollback = { reason, startedAt: t, serviceRevisionArn: svc.lastCompleted.revisionArn }
+      this.startRollback(svc, d, sd, t)
+    } else {
+      sd.status = 'STOPPED'
+      sd.statusReason = reason
+      sd.stoppedAt = t
+      sd.finishedAt = t
+      for (const task of this.alive(d)) {
+        this.stopTask(task, t, 'ServiceSchedulerInitiated', `Deployment ${d.id} failed.`)
+      }
+    }
+  }
+
+  private hookRollback(
+    svc: SimService,
+    green: SimDeployment,
+    sd: SimServiceDeployment,
+    h: SimHook,
+    t: number
+  ): void {
+    void green
+    const target = h.targetType === 'PAUSE' ? 'PAUSE hook' : `lifecycle hook ${h.targetArn ?? ''}`
+    this.rollBackForHook(
+      svc,
+      sd,
+      `${target} ${h.status} at stage ${h.stage}: ${h.reason ?? h.status}`,
+      t
+    )
   }
 
   private trafficSteps(sd: SimServiceDeployment): { weight: number; bakeMs: number }[] {
@@ -1098,16 +1271,22 @@ export class EcsModel {
     }
     for (const hook of (cfg.lifecycleHooks as Json[] | undefined) ?? []) {
       for (const stage of (hook.lifecycleStages as string[] | undefined) ?? []) {
+        const timeout = (hook.timeoutConfiguration as Json | undefined) ?? {}
         sd.hooks.push({
           hookId: hex(8),
           stage,
           targetType: text(hook.targetType, 'AWS_LAMBDA'),
           targetArn: typeof hook.hookTargetArn === 'string' ? hook.hookTargetArn : undefined,
-          status: 'PENDING'
+          status: 'PENDING',
+          hookDetails: hook.hookDetails,
+          timeoutMs: Number(timeout.timeoutInMinutes ?? 1440) * 60_000,
+          timeoutAction: timeout.action === 'CONTINUE' ? 'CONTINUE' : 'ROLLBACK'
         })
       }
     }
     d.serviceDeployment = sd
+    // The green revision gets production traffic only from PRODUCTION_TRAFFIC_SHIFT on.
+    if (strategy !== 'ROLLING' && sourceDeployments.length > 0) d.trafficWeight = 0
     // A superseded in-progress deployment stops where it is.
     for (const old of svc.serviceDeployments) {
       if (old.status === 'IN_PROGRESS' || old.status === 'PENDING') {

@@ -214,16 +214,14 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
     })
   }
 
-  const revisionOut = (d: SimDeployment | undefined, arn: string): Json =>
+  const revisionOut = (d: SimDeployment | undefined, arn: string, weighted: boolean): Json =>
     compact({
       arn,
       requestedTaskCount: d ? (d.draining || d.halted ? 0 : d.desiredCount) : 0,
       runningTaskCount: d ? model.running(d) : 0,
       pendingTaskCount: d ? model.pending(d) : 0,
-      requestedProductionTrafficWeight:
-        d?.serviceDeployment && d.serviceDeployment.strategy !== 'ROLLING'
-          ? d.trafficWeight
-          : undefined
+      // Traffic weights exist in BLUE_GREEN / CANARY / LINEAR service deployments only.
+      requestedProductionTrafficWeight: weighted ? (d?.trafficWeight ?? 0) : undefined
     })
 
   const serviceDeploymentOut = (sd: SimServiceDeployment): Json =>
@@ -236,22 +234,32 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       finishedAt: epoch(sd.finishedAt),
       stoppedAt: epoch(sd.stoppedAt),
       updatedAt: epoch(sd.updatedAt),
-      sourceServiceRevisions: sd.sources.map((s) => revisionOut(s.deployment, s.revisionArn)),
-      targetServiceRevision: revisionOut(sd.target, sd.target.revisionArn),
+      sourceServiceRevisions: sd.sources.map((s) =>
+        revisionOut(s.deployment, s.revisionArn, sd.strategy !== 'ROLLING')
+      ),
+      targetServiceRevision: revisionOut(
+        sd.target,
+        sd.target.revisionArn,
+        sd.strategy !== 'ROLLING'
+      ),
       status: sd.status,
       statusReason: sd.statusReason,
       lifecycleStage: sd.lifecycleStage,
-      lifecycleHookDetails:
-        sd.hooks.length > 0
-          ? sd.hooks.map((h) =>
+      // Hooks that have started (a hook of a later stage has no status yet and is not shown).
+      lifecycleHookDetails: sd.hooks.some((h) => h.status !== 'PENDING')
+        ? sd.hooks
+            .filter((h) => h.status !== 'PENDING')
+            .map((h) =>
               compact({
                 hookId: h.hookId,
                 targetType: h.targetType,
-                targetArn: h.targetArn,
-                status: h.status
+                targetArn: h.targetType === 'PAUSE' ? undefined : h.targetArn,
+                status: h.status,
+                expiresAt: epoch(h.expiresAt),
+                timeoutAction: h.timeoutAction
               })
             )
-          : undefined,
+        : undefined,
       deploymentConfiguration: sd.configuration,
       rollback: sd.rollback
         ? {
@@ -741,6 +749,42 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       sd.status = stopType === 'ROLLBACK' ? 'ROLLBACK_REQUESTED' : 'STOP_REQUESTED'
       sd.stopRequested = stopType as 'ROLLBACK' | 'ABORT'
       sd.updatedAt = now
+      return { serviceDeploymentArn: sd.arn }
+    },
+
+    ContinueServiceDeployment: (input, ctx) => {
+      const arn = required(input, 'serviceDeploymentArn')
+      const hookId = required(input, 'hookId')
+      const action = str(input, 'action') ?? 'CONTINUE'
+      if (!['CONTINUE', 'ROLLBACK'].includes(action)) throw invalid(`Invalid action: ${action}.`)
+      const now = ctx.clock.now()
+      model.sync(now)
+      const sd = findServiceDeployment(arn)
+      if (!sd)
+        throw new AwsError(
+          'ServiceDeploymentNotFoundException',
+          'The service deployment does not exist.'
+        )
+      const hook = sd.hooks.find((h) => h.hookId === hookId)
+      if (!hook)
+        throw invalid(`The lifecycle hook ${hookId} does not exist in this service deployment.`)
+      if (sd.status !== 'IN_PROGRESS' || hook.status !== 'AWAITING_ACTION') {
+        throw new AwsError(
+          'ConflictException',
+          `The lifecycle hook ${hookId} is in ${hook.status === 'PENDING' ? 'a later stage' : hook.status} status and the service deployment in ${sd.status} status: only a hook AWAITING_ACTION can be continued or rolled back.`
+        )
+      }
+      hook.status = 'SUCCEEDED'
+      sd.updatedAt = now
+      if (action === 'ROLLBACK') {
+        model.rollBackForHook(
+          sd.service,
+          sd,
+          `Service deployment rolled back by ContinueServiceDeployment at stage ${hook.stage}.`,
+          now
+        )
+      }
+      model.sync(now)
       return { serviceDeploymentArn: sd.arn }
     },
 
