@@ -152,7 +152,15 @@ export class DeploymentTracker {
       )
     }
     let sd: ServiceDeployment | undefined
-    if (this.ours.serviceDeploymentArn) {
+    // A rolling deployment in progress and still PRIMARY is fully described by the service's deployment row; its
+    // service deployment is read only when that row changes state. This keeps a wait near one request per poll
+    // (issue 15's budget: 20 parallel deploys must stay under ECS's describe rate limits).
+    const mine = service.deployments?.find((d) => d.id === this.ours.deploymentId)
+    const plainRolling =
+      (service.deploymentConfiguration?.strategy ?? 'ROLLING') === 'ROLLING' &&
+      mine?.status === 'PRIMARY' &&
+      mine.rolloutState === 'IN_PROGRESS'
+    if (this.ours.serviceDeploymentArn && !plainRolling) {
       const sds = await ecs.send(
         new DescribeServiceDeploymentsCommand({
           serviceDeploymentArns: [this.ours.serviceDeploymentArn]
@@ -486,7 +494,8 @@ export class DeploymentTracker {
     const fresh = this.events.filter((e) => isUnableEvent(e))
     if (fresh.length > 0)
       return { changed, failFast: `ECS cannot run the tasks: ${fresh[fresh.length - 1]}` }
-    if ((mine?.failedTasks ?? 0) > 0 || this.seenStopped.size > 0 || changed) {
+    // Listed only while ECS counts more failed tasks than we have described: one ListTasks per new failure.
+    if ((mine?.failedTasks ?? 0) > this.seenStopped.size) {
       const groups = groupStoppedTasks(await this.stoppedTasks())
       const worst = groups[0]
       if (worst && worst.count >= this.options.maxFailedTasks) {
