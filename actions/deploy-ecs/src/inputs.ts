@@ -16,7 +16,10 @@ import {
   getAwsAuthInputs
 } from '@shipline/aws'
 import {
+  type CodeDeployRequest,
   checkTaskDefinition,
+  parseAppSpec,
+  parseHooks,
   normaliseTaskDefinition,
   parseCommand,
   parseTaskDefinitionText,
@@ -46,6 +49,12 @@ export const INPUT_NAMES = [
   'run-task-timeout',
   'create-service-if-missing',
   'service-spec',
+  'codedeploy-application',
+  'codedeploy-deployment-group',
+  'codedeploy-deployment-config',
+  'codedeploy-description',
+  'codedeploy-appspec',
+  'codedeploy-hooks',
   ...AWS_AUTH_INPUT_NAMES
 ] as const
 
@@ -85,6 +94,7 @@ export interface DeployEcsInputs {
   runTaskBefore:
     { command: string[]; container: string | undefined; timeoutSeconds: number } | undefined
   createServiceSpec: Record<string, unknown> | undefined
+  codeDeploy: CodeDeployRequest
   auth: AwsAuthInputs
 }
 
@@ -230,6 +240,67 @@ function readServiceSpec(): Record<string, unknown> | undefined {
   return spec as Record<string, unknown>
 }
 
+const CODEDEPLOY_NAME = /^[\w.+@=,/-]{1,100}$/
+const CODEDEPLOY_CONFIG = /^[\w.+-]{1,100}$/
+
+function codeDeployName(input: string, pattern: RegExp): string | undefined {
+  const value = optionalInput(input)
+  if (value !== undefined && !pattern.test(value)) {
+    throw new InputError(
+      input,
+      `"${value}" is not a CodeDeploy name`,
+      'Use the name as the CodeDeploy console shows it (letters, digits, . _ - + = , @ /, up to 100).'
+    )
+  }
+  return value
+}
+
+function readCodeDeploy(): CodeDeployRequest {
+  const application = codeDeployName('codedeploy-application', CODEDEPLOY_NAME)
+  const deploymentGroup = codeDeployName('codedeploy-deployment-group', CODEDEPLOY_NAME)
+  const deploymentConfig = codeDeployName('codedeploy-deployment-config', CODEDEPLOY_CONFIG)
+  const description = optionalInput('codedeploy-description')
+  if (description !== undefined && description.length > 400) {
+    throw new InputError(
+      'codedeploy-description',
+      `is ${description.length} characters long`,
+      'Keep it to 400 characters (CodeDeploy rejects longer descriptions).'
+    )
+  }
+  if ((application === undefined) !== (deploymentGroup === undefined)) {
+    const missing =
+      application === undefined ? 'codedeploy-application' : 'codedeploy-deployment-group'
+    throw new InputError(
+      missing,
+      `is required with "${application === undefined ? 'codedeploy-deployment-group' : 'codedeploy-application'}"`,
+      'Set both the CodeDeploy application and its deployment group.'
+    )
+  }
+  const appspecPath = optionalInput('codedeploy-appspec')
+  const hooksText = optionalInput('codedeploy-hooks')
+  const hooks = hooksText === undefined ? [] : parseHooks('codedeploy-hooks', hooksText)
+  if (appspecPath !== undefined && hooks.length) {
+    throw new InputError(
+      'codedeploy-hooks',
+      'is set together with "codedeploy-appspec"',
+      'Hooks belong in the Hooks section of the AppSpec file you provide; "codedeploy-hooks" is for a generated AppSpec.'
+    )
+  }
+  let appspec: CodeDeployRequest['appspec']
+  if (appspecPath !== undefined) {
+    const path = resolvePathInput('codedeploy-appspec', appspecPath)
+    appspec = {
+      display: appspecPath,
+      doc: parseAppSpec(
+        'codedeploy-appspec',
+        appspecPath,
+        readInputFile('codedeploy-appspec', path, appspecPath)
+      )
+    }
+  }
+  return { application, deploymentGroup, deploymentConfig, description, appspec, hooks }
+}
+
 export function getInputs(): DeployEcsInputs {
   const service = optionalInput('service')
   if (service === undefined) {
@@ -270,6 +341,7 @@ export function getInputs(): DeployEcsInputs {
     verify: booleanInput('verify', true),
     runTaskBefore: readRunTask(),
     createServiceSpec: readServiceSpec(),
+    codeDeploy: readCodeDeploy(),
     auth: getAwsAuthInputs(ACTION_NAME)
   }
   return inputs

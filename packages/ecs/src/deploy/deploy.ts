@@ -15,8 +15,17 @@ import {
   UpdateServiceCommand,
   type UpdateServiceCommandInput
 } from '@aws-sdk/client-ecs'
-import { ActionError } from '@shipline/action-kit'
+import type { CodeDeployClient } from '@aws-sdk/client-codedeploy'
+import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
+import {
+  type CodeDeployPlan,
+  type CodeDeployReport,
+  type CodeDeployRequest,
+  deployWithCodeDeploy,
+  givenCodeDeployInput,
+  prepareCodeDeploy
+} from '../codedeploy/deploy.js'
 import type { TaskDefinition } from '../task-definition/render.js'
 import { diffTaskDefinitions, type FieldChange } from './diff.js'
 import { runTaskBefore } from './run-task.js'
@@ -42,10 +51,12 @@ export interface DeployRequest {
   runTaskBefore:
     { command: string[]; container: string | undefined; timeoutSeconds: number } | undefined
   createServiceSpec: Record<string, unknown> | undefined
+  /** For a service whose deployment controller is CODE_DEPLOY (the codedeploy-* inputs). */
+  codeDeploy?: CodeDeployRequest
 }
 
 export interface DeployDeps {
-  clients: VerifyClients & { ecs: ECSClient }
+  clients: VerifyClients & { ecs: ECSClient; codedeploy?: CodeDeployClient }
   accountId: string
   region: string
   localEcrHost?: string
@@ -73,6 +84,7 @@ export interface DeployReport {
   track: TrackResult | undefined
   startedAt: number
   registeredAt: number | undefined
+  codeDeploy?: CodeDeployReport
 }
 
 async function describeService(
@@ -151,7 +163,20 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
       'Check "service" and "cluster", or set "create-service-if-missing: true" with a "service-spec" file to create it.'
     )
   }
-  if (existing?.deploymentController?.type && existing.deploymentController.type !== 'ECS') {
+  const viaCodeDeploy = existing?.deploymentController?.type === 'CODE_DEPLOY'
+  const cdInput = givenCodeDeployInput(request.codeDeploy)
+  if (!viaCodeDeploy && cdInput) {
+    throw new InputError(
+      cdInput,
+      `is set, but service "${request.service}" ${existing ? `uses the ${existing.deploymentController?.type ?? 'ECS'} deployment controller` : 'does not exist yet'}, not CODE_DEPLOY`,
+      'Remove the codedeploy-* inputs for this service (they apply to CODE_DEPLOY services only).'
+    )
+  }
+  if (
+    !viaCodeDeploy &&
+    existing?.deploymentController?.type &&
+    existing.deploymentController.type !== 'ECS'
+  ) {
     throw new ActionError(
       `ECS service "${request.service}" uses the ${existing.deploymentController.type} deployment controller, which this rolling deployment cannot drive`,
       'Deploy CODE_DEPLOY services through CodeDeploy (an AppSpec deployment); EXTERNAL services through their own controller.'
@@ -208,6 +233,19 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
     }
   }
 
+  // 3b. A CodeDeploy service: the deployment group and the AppSpec, still before anything changes.
+  let plan: CodeDeployPlan | undefined
+  if (viaCodeDeploy && existing) {
+    plan = await deps.group('CodeDeploy', () =>
+      prepareCodeDeploy(deps.clients.codedeploy, request.codeDeploy, {
+        cluster: request.cluster,
+        service: request.service,
+        existing,
+        desired
+      })
+    )
+  }
+
   // 4. Register only when something differs.
   if (request.source.kind === 'arn') report.taskDefinitionArn = request.source.arn
   else if (!report.changed && existing?.taskDefinition)
@@ -242,6 +280,23 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
         desired,
         existing
       )
+    )
+  }
+
+  // 6a. A CodeDeploy service is never updated: CodeDeploy replaces its task set.
+  if (plan && existing) {
+    return deployWithCodeDeploy(
+      { ...deps, codedeploy: deps.clients.codedeploy!, ecs },
+      plan,
+      report,
+      {
+        cluster: request.cluster,
+        existing,
+        taskDefinitionArn,
+        waitUntil: request.waitUntil,
+        timeoutMs: request.timeoutMs,
+        forceNewDeployment: request.forceNewDeployment
+      }
     )
   }
 
