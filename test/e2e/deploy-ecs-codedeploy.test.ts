@@ -25,6 +25,7 @@ jest.setTimeout(90_000)
 
 const V1 = 'public.example/web:v1'
 const V2 = 'public.example/web:v2'
+const CRASH = 'public.example/web:crash'
 let stack: SimStack
 let ecs: ECSClient
 let cd: CodeDeployClient
@@ -37,7 +38,8 @@ beforeAll(async () => {
   stack = await startStack({ speed: 50, registry: false })
   ecs = new ECSClient({ ...stack.clientConfig })
   cd = new CodeDeployClient({ ...stack.clientConfig })
-  await stack.admin.post('ecs/images', { images: [V1, V2] })
+  await stack.admin.post('ecs/images', { images: [V1, V2, CRASH] })
+  await stack.admin.post('ecs/scenario', { image: CRASH, behaviour: 'crash', exitCode: 3 })
   await stack.admin.post('ecs/seed', { clusters: ['cd'] })
   const roles = await stack.admin.post<{ roles: string[] }>('iam/seed', {
     roles: [{ name: 'web-exec-cd' }]
@@ -251,6 +253,24 @@ describe('deploy-ecs: CodeDeploy blue/green', () => {
     expect(result.summary).toContain('ScriptFailed')
     for (let i = 0; i < 50 && (await serviceTaskDefinition(name)) !== v1; i++)
       await new Promise((r) => setTimeout(r, 100))
+    expect(await serviceTaskDefinition(name)).toBe(v1)
+  })
+
+  it('stops the deployment with a rollback when the wait budget runs out, naming the stopped tasks', async () => {
+    const { name, v1 } = await codeDeployService()
+    const since = lastId()
+    const result = await deploy(name, taskDefinition(name, CRASH), { 'wait-timeout': '10s' })
+    expect(result.exitCode).toBe(1)
+    expect(result.outputs.status).toBe('TIMED_OUT')
+    expect(result.log).toContain('wait budget 10s from wait-timeout')
+    const stops = calls(since, 'StopDeployment')
+    expect(stops).toHaveLength(1)
+    expect(stops[0]!.params).toMatchObject({
+      deploymentId: result.outputs['codedeploy-deployment-id'],
+      autoRollbackEnabled: true
+    })
+    expect(result.errors.join('\n')).toMatch(/lifecycle event Install still in progress/)
+    expect(result.errors.join('\n')).toMatch(/task\(s\): .*exit(ed| code)/i)
     expect(await serviceTaskDefinition(name)).toBe(v1)
   })
 

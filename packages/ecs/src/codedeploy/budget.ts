@@ -24,6 +24,14 @@ export interface WaitBudget {
 /** Replacement task set + hooks: CodeDeploy's own wait is longer, but a job should not idle that long. */
 export const INSTALL_ALLOWANCE_MINUTES = 15
 
+/** 90s → "1m30s", 900000 → "15m". */
+export function formatDuration(ms: number): string {
+  const total = Math.round(ms / 1000)
+  const m = Math.floor(total / 60)
+  const sec = total % 60
+  return m && sec ? `${m}m${sec}s` : m ? `${m}m` : `${sec}s`
+}
+
 function minutes(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0
 }
@@ -65,13 +73,13 @@ export function waitBudget(
       ms: derivedMs,
       derivedMs,
       source: 'deployment group',
-      explanation: `wait budget ${parts} (from the deployment group; wait-timeout is ${Math.round(userTimeoutMs / 60000)}m)`
+      explanation: `wait budget ${parts} (from the deployment group; wait-timeout is ${formatDuration(userTimeoutMs)})`
     }
   }
   return {
     ms: userTimeoutMs,
     derivedMs,
     source: 'wait-timeout',
-    explanation: `wait budget ${Math.round(userTimeoutMs / 60000)}m from wait-timeout (the deployment group would need ${parts})`
+    explanation: `wait budget ${formatDuration(userTimeoutMs)} from wait-timeout (the deployment group would need ${parts})`
   }
 }

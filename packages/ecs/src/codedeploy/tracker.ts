@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-codedeploy'
 import { DescribeTasksCommand, type ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs'
 import { describeAwsError } from '@shipline/aws'
+import { formatDuration } from './budget.js'
 import { groupStoppedTasks, type StoppedGroup } from '../deploy/diagnose.js'
 import { PollInterval, type PollOptions } from '../deploy/poll.js'
 import type { DeployStatus, TimelineEntry } from '../deploy/tracker.js'
@@ -193,6 +194,12 @@ export async function trackCodeDeploy(
     result.status = status
     result.reason = why
     deps.warning(`${why}: stopping deployment ${opts.deploymentId} with a rollback`)
+    const waiting = result.lifecycle.find((e) => e.status === 'InProgress')
+    if (waiting) result.reason = `${why} (lifecycle event ${waiting.name} still in progress)`
+    if (!waiting || waiting.name === 'Install') {
+      result.stopped = await stoppedTasks()
+      for (const g of result.stopped) deps.info(`stopped: ${g.count} task(s): ${g.reason}`)
+    }
     try {
       await codedeploy.send(
         new StopDeploymentCommand({ deploymentId: opts.deploymentId, autoRollbackEnabled: true })
@@ -250,7 +257,7 @@ export async function trackCodeDeploy(
     if (deps.now() - started >= opts.budgetMs) {
       await stop(
         'TIMED_OUT',
-        `the deployment did not finish within the wait budget (${Math.round(opts.budgetMs / 60000)}m)`
+        `the deployment did not finish within the wait budget (${formatDuration(opts.budgetMs)})`
       )
       return result
     }
