@@ -19,6 +19,7 @@ import {
   RegisterTaskDefinitionCommand
 } from '@aws-sdk/client-ecs'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
+import { uncovered } from '../helpers/iam-coverage.js'
 import { runAction, type RunResult, uniqueName } from '../helpers/runner.js'
 
 jest.setTimeout(90_000)
@@ -128,7 +129,8 @@ function deploy(
   name: string,
   td: Record<string, unknown>,
   inputs: Record<string, string> = {},
-  files: Record<string, string> = {}
+  files: Record<string, string> = {},
+  signal?: { when: RegExp; signal: NodeJS.Signals }
 ): Promise<RunResult> {
   const workspace = mkdtempSync(join(tmpdir(), 'deploy-ecs-cd-e2e-'))
   writeFileSync(join(workspace, 'task-definition.json'), JSON.stringify(td, null, 2))
@@ -146,6 +148,7 @@ function deploy(
     },
     env: stack.env,
     workspace,
+    signal,
     timeoutMs: 60_000
   })
 }
@@ -193,6 +196,15 @@ describe('deploy-ecs: CodeDeploy blue/green', () => {
     })
     expect(calls(since, 'UpdateService')).toEqual([])
     expect(calls(since, 'CreateDeployment')).toHaveLength(1)
+    // Every call the action made (as the assumed role) is allowed by docs/iam/deploy-ecs.json.
+    const made = stack
+      .requestLog({ sinceId: since })
+      .filter((r) => r.kind === 'aws' && /assumed-role/.test(r.callerArn ?? ''))
+      .map((r) => ({ action: 'deploy-ecs', iamAction: `${r.service}:${r.operation}` }))
+    expect(made.map((c) => c.iamAction)).toEqual(
+      expect.arrayContaining(['codedeploy:GetDeploymentGroup', 'codedeploy:CreateDeployment'])
+    )
+    expect(uncovered(made)).toEqual([])
     expect(await serviceTaskDefinition(name)).toBe(result.outputs['task-definition-arn'])
     // 15m install allowance + 0 ready + 0 shift + 0 termination: finite, from the group (under wait-timeout 30m).
     expect(result.log).toContain(
@@ -271,6 +283,25 @@ describe('deploy-ecs: CodeDeploy blue/green', () => {
     })
     expect(result.errors.join('\n')).toMatch(/lifecycle event Install still in progress/)
     expect(result.errors.join('\n')).toMatch(/task\(s\): .*exit(ed| code)/i)
+    expect(await serviceTaskDefinition(name)).toBe(v1)
+  })
+
+  it('on cancel (SIGTERM) stops the deployment with a rollback and ends CANCELLED', async () => {
+    const { name, v1 } = await codeDeployService()
+    const since = lastId()
+    const result = await deploy(
+      name,
+      taskDefinition(name, CRASH),
+      {},
+      {},
+      {
+        when: /lifecycle event Install: InProgress/,
+        signal: 'SIGTERM'
+      }
+    )
+    expect(result.exitCode).toBe(1)
+    expect(result.outputs.status).toBe('CANCELLED')
+    expect(calls(since, 'StopDeployment')[0]?.params).toMatchObject({ autoRollbackEnabled: true })
     expect(await serviceTaskDefinition(name)).toBe(v1)
   })
 
