@@ -218,6 +218,36 @@ describe('deploy-ecs: CodeDeploy blue/green', () => {
     expect(result.summary).toContain(`codedeploy/deployments/${id}`)
   })
 
+  it('with a termination wait: "deployed" returns once all traffic is shifted; the budget counts the wait only for "stable"', async () => {
+    const { name } = await codeDeployService({ termination: true })
+    const result = await deploy(name, taskDefinition(name, V2))
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs.status).toBe('SUCCESSFUL')
+    expect(result.log).toContain('+ 0m termination wait = 15m')
+    expect(result.log).toContain('all traffic is on the replacement task set')
+    // The original task set waits for its termination: the group's deployment is still active.
+    const beforeBusy = lastId()
+    const busy = await deploy(name, taskDefinition(name, V1))
+    expect(calls(beforeBusy, 'RegisterTaskDefinition')).toEqual([])
+    expect(calls(beforeBusy, 'CreateDeployment')).toEqual([])
+    expect(busy.exitCode).toBe(1)
+    expect(busy.errors.join('\n')).toContain('already has an active deployment')
+    expect(busy.errors.join('\n')).toContain('TERMINATION_WAIT')
+    stack.clock.advance(6 * 60_000)
+    const stable = await deploy(name, taskDefinition(name, V1), {
+      'wait-until': 'stable',
+      'wait-timeout': '30s'
+    })
+    // 15m + 5m termination wait is more than wait-timeout: the cap applies and says so.
+    expect(stable.log).toContain(
+      'wait budget 30s from wait-timeout (the deployment group would need 15m install and hooks + 0m ready wait + 0m traffic shift + 5m termination wait = 20m)'
+    )
+    // "stable" waits out the termination wait (5 simulated minutes: 6 s here) to Succeeded.
+    expect(stable.outputs.status).toBe('SUCCESSFUL')
+    expect(stable.log).not.toContain('all traffic is on the replacement task set')
+    expect(stable.log).toMatch(/deployment d-\w+: Succeeded/)
+  })
+
   it('deploys a provided AppSpec with every TaskDefinition replaced by the registered revision', async () => {
     const { name } = await codeDeployService()
     const appspec = [

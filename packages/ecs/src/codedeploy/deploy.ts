@@ -203,6 +203,12 @@ export async function deployWithCodeDeploy(
     )
     cd.deploymentId = out.deploymentId
   } catch (error) {
+    if ((error as { name?: string }).name === 'DeploymentLimitExceededException') {
+      throw new ActionError(
+        `deployment group "${plan.deploymentGroup}" already has an active deployment: ${(error as Error).message}`,
+        'Wait for it to end (it may be in its termination wait: "aws deploy continue-deployment --deployment-wait-type TERMINATION_WAIT" ends that), or stop it, then re-run.'
+      )
+    }
     throw describeAwsError(error, {
       action: 'codedeploy:CreateDeployment',
       resource: `${plan.application}/${plan.deploymentGroup}`

@@ -79,5 +79,14 @@ export async function checkDeploymentGroup(
       'Use the deployment group of this service ("codedeploy-deployment-group"), or check "cluster" and "service".'
     )
   }
+  const last = info.lastAttemptedDeployment
+  if (last?.deploymentId && ACTIVE.has(last.status ?? '')) {
+    throw new ActionError(
+      `${where} already has an active deployment ${last.deploymentId} (${last.status}); nothing was registered or deployed`,
+      'Wait for it to end (it may be in its termination wait: "aws deploy continue-deployment --deployment-wait-type TERMINATION_WAIT" ends that), or stop it, then re-run.'
+    )
+  }
   return info
 }
+
+const ACTIVE = new Set(['Created', 'Queued', 'InProgress', 'Baking', 'Ready'])
