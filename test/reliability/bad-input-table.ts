@@ -660,6 +660,115 @@ const deployEcs = rows(
   ]
 )
 
+/**
+ * deploy-ecs on CodeDeploy services. bad-inputs.test.ts seeds cluster "cd-bad" with "web-ecs" (ECS controller) and
+ * "web-cd" (CODE_DEPLOY, load balancer on web:8080), both running CD_TASK_DEF's family.
+ */
+export const CD_TASK_DEF = {
+  family: 'web-cd',
+  networkMode: 'awsvpc',
+  requiresCompatibilities: ['FARGATE'],
+  cpu: '256',
+  memory: '512',
+  containerDefinitions: [
+    {
+      name: 'web',
+      image: 'public.example/web:1',
+      essential: true,
+      portMappings: [{ containerPort: 8080 }]
+    }
+  ]
+}
+const cdAppSpec = (container: string, port: number): string =>
+  [
+    'version: 0.0',
+    'Resources:',
+    '  - TargetService:',
+    '      Type: AWS::ECS::Service',
+    '      Properties:',
+    '        TaskDefinition: "x"',
+    '        LoadBalancerInfo:',
+    `          ContainerName: "${container}"`,
+    `          ContainerPort: ${port}`
+  ].join('\n')
+const CD_FILES = { 'td.json': JSON.stringify(CD_TASK_DEF) }
+const CD_GROUP = { 'codedeploy-application': 'web-cd', 'codedeploy-deployment-group': 'web-cd-dg' }
+
+const deployEcsCodeDeploy = rows(
+  'deploy-ecs',
+  { service: 'web-cd', cluster: 'cd-bad', 'task-definition': 'td.json', verify: 'false' },
+  [
+    {
+      label: 'codedeploy-appspec neither YAML nor JSON',
+      inputs: { ...CD_GROUP, 'codedeploy-appspec': 'appspec.yaml' },
+      files: { ...CD_FILES, 'appspec.yaml': '{"version": 0.0, "Resources": [' },
+      names: 'codedeploy-appspec',
+      mentions: /neither YAML nor JSON/
+    },
+    {
+      label: 'codedeploy-appspec not an ECS AppSpec',
+      inputs: { ...CD_GROUP, 'codedeploy-appspec': 'appspec.yaml' },
+      files: {
+        ...CD_FILES,
+        'appspec.yaml': 'version: 0.0\nResources:\n  - fn:\n      Type: AWS::Lambda::Function\n'
+      },
+      names: 'codedeploy-appspec',
+      mentions: /not an ECS AppSpec/
+    },
+    {
+      label: 'codedeploy-appspec with a wrong container name',
+      inputs: { ...CD_GROUP, 'codedeploy-appspec': 'appspec.yaml' },
+      files: { ...CD_FILES, 'appspec.yaml': cdAppSpec('api', 8080) },
+      names: 'codedeploy-appspec',
+      mentions: /container "api" is not in the task definition/
+    },
+    {
+      label: 'codedeploy-appspec with a wrong container port',
+      inputs: { ...CD_GROUP, 'codedeploy-appspec': 'appspec.yaml' },
+      files: { ...CD_FILES, 'appspec.yaml': cdAppSpec('web', 9090) },
+      names: 'codedeploy-appspec',
+      mentions: /does not map port 9090/
+    },
+    {
+      label: 'codedeploy-hooks with an unknown hook event',
+      inputs: { ...CD_GROUP, 'codedeploy-hooks': 'Install=smoke' },
+      files: CD_FILES,
+      names: 'codedeploy-hooks',
+      mentions: /not a hook event/
+    },
+    {
+      label: 'codedeploy-hooks together with codedeploy-appspec',
+      inputs: {
+        ...CD_GROUP,
+        'codedeploy-hooks': 'AfterAllowTraffic=smoke',
+        'codedeploy-appspec': 'appspec.yaml'
+      },
+      files: { ...CD_FILES, 'appspec.yaml': cdAppSpec('web', 8080) },
+      names: 'codedeploy-hooks'
+    },
+    {
+      label: 'codedeploy-application without a deployment group',
+      inputs: { 'codedeploy-application': 'web-cd' },
+      files: CD_FILES,
+      names: 'codedeploy-deployment-group'
+    },
+    {
+      label: 'codedeploy-* for a service with the ECS deployment controller',
+      inputs: { ...CD_GROUP, service: 'web-ecs' },
+      files: CD_FILES,
+      names: 'codedeploy-application',
+      mentions: /not CODE_DEPLOY/
+    },
+    {
+      label: 'no codedeploy-application for a CODE_DEPLOY service',
+      inputs: {},
+      files: CD_FILES,
+      names: 'codedeploy-application',
+      mentions: /CODE_DEPLOY deployment controller/
+    }
+  ]
+)
+
 const WEB_YAML = `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -854,5 +963,6 @@ export const BAD_INPUTS: BadInput[] = [
   ...render,
   ...pathEscapes,
   ...deployEcs,
+  ...deployEcsCodeDeploy,
   ...eks
 ]

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
 import { runAction } from '../helpers/runner.js'
-import { BAD_INPUTS, type BadInput } from './bad-input-table.js'
+import { BAD_INPUTS, type BadInput, CD_TASK_DEF } from './bad-input-table.js'
 import { mutatingRequests } from './request-log.js'
 
 jest.setTimeout(180_000)
@@ -20,7 +21,41 @@ let stack: SimStack
 
 beforeAll(async () => {
   stack = await startStack({ registry: false })
+  await seedCodeDeployServices()
 })
+
+/** The services the CodeDeploy rows of deploy-ecs deploy to (see CD_TASK_DEF). */
+async function seedCodeDeployServices(): Promise<void> {
+  const ecs = new ECSClient({ ...stack.clientConfig })
+  await stack.admin.post('ecs/images', { images: ['public.example/web:1'] })
+  await stack.admin.post('ecs/seed', { clusters: ['cd-bad'] })
+  const td = await ecs.send(new RegisterTaskDefinitionCommand(CD_TASK_DEF as never))
+  for (const [serviceName, type] of [
+    ['web-ecs', 'ECS'],
+    ['web-cd', 'CODE_DEPLOY']
+  ] as const) {
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'cd-bad',
+        serviceName,
+        taskDefinition: td.taskDefinition!.taskDefinitionArn!,
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+        deploymentController: { type },
+        loadBalancers: [
+          {
+            targetGroupArn:
+              'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef',
+            containerName: 'web',
+            containerPort: 8080
+          }
+        ]
+      })
+    )
+  }
+  ecs.destroy()
+}
 afterAll(async () => {
   await stack?.stop()
 })

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import {
   ApplicationDoesNotExistException,
+  BatchGetDeploymentTargetsCommand,
   CodeDeployClient,
   CodeDeployServiceException,
   ContinueDeploymentCommand,
@@ -17,6 +18,7 @@ import {
   GetDeploymentTargetCommand,
   InvalidRevisionException,
   ListDeploymentTargetsCommand,
+  PutLifecycleEventHookExecutionStatusCommand,
   StopDeploymentCommand,
   type DeploymentInfo
 } from '@aws-sdk/client-codedeploy'
@@ -362,5 +364,115 @@ describe('blue/green deployments', () => {
     expect(stopped.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/)
     stack.clock.advance(10_000)
     expect(await serviceTd('halt')).toBe(v1)
+  })
+})
+
+describe('AppSpec hooks (Lambda functions from the shared registry)', () => {
+  function withHooks(taskDefinition: string, hooks: Record<string, string>): string {
+    return [
+      appspec(taskDefinition),
+      'Hooks:',
+      ...Object.entries(hooks).map(([event, fn]) => `  - ${event}: "${fn}"`)
+    ].join('\n')
+  }
+
+  async function target(id: string) {
+    const ids = await cd.send(new ListDeploymentTargetsCommand({ deploymentId: id }))
+    const one = await cd.send(
+      new GetDeploymentTargetCommand({ deploymentId: id, targetId: ids.targetIds![0]! })
+    )
+    const batch = await cd.send(
+      new BatchGetDeploymentTargetsCommand({ deploymentId: id, targetIds: ids.targetIds! })
+    )
+    expect(batch.deploymentTargets?.[0]?.ecsTarget?.lifecycleEvents).toEqual(
+      one.deploymentTarget?.ecsTarget?.lifecycleEvents
+    )
+    return one.deploymentTarget!.ecsTarget!
+  }
+
+  it('a FAILED AfterAllowTraffic hook fails the event with diagnostics and rolls the deployment back', async () => {
+    await setup('hookfail')
+    await stack.admin.post('lambda/functions', {
+      functionName: 'hookfail-smoke',
+      outcome: 'FAILED',
+      message: 'smoke test: GET /health returned 503'
+    })
+    const v2 = await register(GOOD_V2)
+    const id = await deploy('hookfail', v2, withHooks(v2, { AfterAllowTraffic: 'hookfail-smoke' }))
+    await advanceUntil(async () => ['Failed', 'Stopped'].includes((await info(id)).status!))
+    const d = await info(id)
+    expect(d.status).toBe('Failed')
+    expect(d.errorInformation?.code).toBe('HOOK_EXECUTION_FAILURE')
+    expect(d.errorInformation?.message).toContain('smoke test: GET /health returned 503')
+    expect(d.rollbackInfo?.rollbackDeploymentId).toMatch(/^d-/)
+    const t = await target(id)
+    const after = t.lifecycleEvents!.find((e) => e.lifecycleEventName === 'AfterAllowTraffic')!
+    expect(after.status).toBe('Failed')
+    expect(after.diagnostics).toMatchObject({
+      errorCode: 'ScriptFailed',
+      scriptName: 'hookfail-smoke',
+      message: 'smoke test: GET /health returned 503'
+    })
+    const calls = await stack.admin.get<{
+      invocations: { functionArn: string; payload: Record<string, string> }[]
+    }>('lambda/invocations')
+    const call = calls.invocations.find((i) => i.functionArn === 'hookfail-smoke')!
+    expect(call.payload.DeploymentId).toBe(id)
+    expect(call.payload.LifecycleEventHookExecutionId).toEqual(expect.any(String))
+  })
+
+  it('an IN_PROGRESS hook waits for PutLifecycleEventHookExecutionStatus, which completes the event once', async () => {
+    await setup('hookput')
+    await stack.admin.post('lambda/functions', {
+      functionName: 'hookput-check',
+      outcome: 'IN_PROGRESS'
+    })
+    const v2 = await register(GOOD_V2)
+    const id = await deploy('hookput', v2, withHooks(v2, { BeforeInstall: 'hookput-check' }))
+    stack.clock.advance(10_000)
+    const waiting = await target(id)
+    expect(
+      waiting.lifecycleEvents!.find((e) => e.lifecycleEventName === 'BeforeInstall')?.status
+    ).toBe('InProgress')
+    const calls = await stack.admin.get<{
+      invocations: { functionArn: string; payload: Record<string, string> }[]
+    }>('lambda/invocations')
+    const execId = calls.invocations.find((i) => i.functionArn === 'hookput-check')!.payload
+      .LifecycleEventHookExecutionId!
+    const bad = await errorOf(
+      cd.send(
+        new PutLifecycleEventHookExecutionStatusCommand({
+          deploymentId: id,
+          lifecycleEventHookExecutionId: 'nope',
+          status: 'Succeeded'
+        })
+      )
+    )
+    expect(bad.name).toBe('InvalidLifecycleEventHookExecutionIdException')
+    await cd.send(
+      new PutLifecycleEventHookExecutionStatusCommand({
+        deploymentId: id,
+        lifecycleEventHookExecutionId: execId,
+        status: 'Succeeded'
+      })
+    )
+    const again = await errorOf(
+      cd.send(
+        new PutLifecycleEventHookExecutionStatusCommand({
+          deploymentId: id,
+          lifecycleEventHookExecutionId: execId,
+          status: 'Failed'
+        })
+      )
+    )
+    expect(again.name).toBe('LifecycleEventAlreadyCompletedException')
+    await advanceUntil(async () => (await info(id)).status === 'Succeeded')
+  })
+
+  it('refuses an AppSpec naming a hook event ECS deployments do not have', async () => {
+    await setup('hookbad')
+    const v2 = await register(GOOD_V2)
+    const e = await errorOf(deploy('hookbad', v2, withHooks(v2, { Install: 'x' })))
+    expect(e.name).toBe('InvalidRevisionException')
   })
 })

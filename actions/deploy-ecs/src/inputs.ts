@@ -16,7 +16,10 @@ import {
   getAwsAuthInputs
 } from '@shipline/aws'
 import {
+  type CodeDeployRequest,
   checkTaskDefinition,
+  parseAppSpec,
+  parseHooks,
   normaliseTaskDefinition,
   parseCommand,
   parseTaskDefinitionText,
@@ -53,6 +56,12 @@ export const INPUT_NAMES = [
   'linear-step-percent',
   'linear-interval',
   'continue-deployment',
+  'codedeploy-application',
+  'codedeploy-deployment-group',
+  'codedeploy-deployment-config',
+  'codedeploy-description',
+  'codedeploy-appspec',
+  'codedeploy-hooks',
   ...AWS_AUTH_INPUT_NAMES
 ] as const
 
@@ -121,6 +130,7 @@ export interface DeployEcsInputs {
   strategy: StrategyInputs
   /** Resume ('continue') or roll back a deployment paused by an earlier run, instead of deploying. */
   continueDeployment: 'continue' | 'rollback' | undefined
+  codeDeploy: CodeDeployRequest
   auth: AwsAuthInputs
 }
 
@@ -392,6 +402,67 @@ function readContinue(): DeployEcsInputs['continueDeployment'] {
   )
 }
 
+const CODEDEPLOY_NAME = /^[\w.+@=,/-]{1,100}$/
+const CODEDEPLOY_CONFIG = /^[\w.+-]{1,100}$/
+
+function codeDeployName(input: string, pattern: RegExp): string | undefined {
+  const value = optionalInput(input)
+  if (value !== undefined && !pattern.test(value)) {
+    throw new InputError(
+      input,
+      `"${value}" is not a CodeDeploy name`,
+      'Use the name as the CodeDeploy console shows it (letters, digits, . _ - + = , @ /, up to 100).'
+    )
+  }
+  return value
+}
+
+function readCodeDeploy(): CodeDeployRequest {
+  const application = codeDeployName('codedeploy-application', CODEDEPLOY_NAME)
+  const deploymentGroup = codeDeployName('codedeploy-deployment-group', CODEDEPLOY_NAME)
+  const deploymentConfig = codeDeployName('codedeploy-deployment-config', CODEDEPLOY_CONFIG)
+  const description = optionalInput('codedeploy-description')
+  if (description !== undefined && description.length > 400) {
+    throw new InputError(
+      'codedeploy-description',
+      `is ${description.length} characters long`,
+      'Keep it to 400 characters (CodeDeploy rejects longer descriptions).'
+    )
+  }
+  if ((application === undefined) !== (deploymentGroup === undefined)) {
+    const missing =
+      application === undefined ? 'codedeploy-application' : 'codedeploy-deployment-group'
+    throw new InputError(
+      missing,
+      `is required with "${application === undefined ? 'codedeploy-deployment-group' : 'codedeploy-application'}"`,
+      'Set both the CodeDeploy application and its deployment group.'
+    )
+  }
+  const appspecPath = optionalInput('codedeploy-appspec')
+  const hooksText = optionalInput('codedeploy-hooks')
+  const hooks = hooksText === undefined ? [] : parseHooks('codedeploy-hooks', hooksText)
+  if (appspecPath !== undefined && hooks.length) {
+    throw new InputError(
+      'codedeploy-hooks',
+      'is set together with "codedeploy-appspec"',
+      'Hooks belong in the Hooks section of the AppSpec file you provide; "codedeploy-hooks" is for a generated AppSpec.'
+    )
+  }
+  let appspec: CodeDeployRequest['appspec']
+  if (appspecPath !== undefined) {
+    const path = resolvePathInput('codedeploy-appspec', appspecPath)
+    appspec = {
+      display: appspecPath,
+      doc: parseAppSpec(
+        'codedeploy-appspec',
+        appspecPath,
+        readInputFile('codedeploy-appspec', path, appspecPath)
+      )
+    }
+  }
+  return { application, deploymentGroup, deploymentConfig, description, appspec, hooks }
+}
+
 export function getInputs(): DeployEcsInputs {
   const service = optionalInput('service')
   if (service === undefined) {
@@ -448,6 +519,7 @@ export function getInputs(): DeployEcsInputs {
     createServiceSpec: readServiceSpec(),
     strategy,
     continueDeployment,
+    codeDeploy: readCodeDeploy(),
     auth: getAwsAuthInputs(ACTION_NAME)
   }
   return inputs

@@ -1,4 +1,5 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy'
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
@@ -64,7 +65,8 @@ function outputsOf(report: DeployReport, region: string): Record<string, string 
     changed: String(report.changed),
     'deployment-id': report.deploymentId,
     status: report.status,
-    'service-url': consoleUrl(region, report.cluster, report.service)
+    'service-url': consoleUrl(region, report.cluster, report.service),
+    'codedeploy-deployment-id': report.codeDeploy?.deploymentId
   }
 }
 
@@ -91,7 +93,8 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
         secrets: session.client(SecretsManagerClient),
         ssm: session.client(SSMClient),
         logs: session.client(CloudWatchLogsClient),
-        elbv2: session.client(ElasticLoadBalancingV2Client)
+        elbv2: session.client(ElasticLoadBalancingV2Client),
+        codedeploy: session.client(CodeDeployClient)
       },
       accountId: session.identity.accountId,
       region: session.region,
@@ -126,7 +129,8 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
         runTaskBefore: inputs.runTaskBefore,
         createServiceSpec: inputs.createServiceSpec,
         strategy: inputs.strategy,
-        continueDeployment: inputs.continueDeployment
+        continueDeployment: inputs.continueDeployment,
+        codeDeploy: inputs.codeDeploy
       })
     } catch (error) {
       const partial = (error as { report?: DeployReport }).report

@@ -24,6 +24,28 @@ export async function writeDeploySummary(report: DeployReport, region: string): 
         .map((d) => [escapeHtml(d.path), escapeHtml(d.from), escapeHtml(d.to)])
     })
   }
+  const cd = report.codeDeploy
+  if (cd?.lifecycle.length) {
+    tables.push({
+      caption: 'CodeDeploy lifecycle events',
+      header: ['Event', 'Status', 'Duration', 'Diagnostics'],
+      rows: cd.lifecycle.map((e) => [
+        escapeHtml(e.name),
+        escapeHtml(e.status),
+        e.startTime !== undefined && e.endTime !== undefined
+          ? seconds(e.endTime - e.startTime)
+          : '',
+        escapeHtml([e.diagnostics?.errorCode, e.diagnostics?.message].filter(Boolean).join(': '))
+      ])
+    })
+  }
+  if (cd?.traffic.length) {
+    tables.push({
+      caption: 'Traffic shift',
+      header: ['Task sets'],
+      rows: cd.traffic.map((t) => [escapeHtml(t)])
+    })
+  }
   const timeline = report.track?.timeline ?? []
   if (timeline.length) {
     const start = report.startedAt
@@ -85,6 +107,21 @@ export async function writeDeploySummary(report: DeployReport, region: string): 
       ['Deployment', report.deploymentId ? `\`${report.deploymentId}\`` : ''],
       ['Status', report.status ?? 'FAILED'],
       ...(report.reason ? ([['Reason', escapeHtml(report.reason)]] as [string, string][]) : []),
+      ...(cd
+        ? ([
+            [
+              'CodeDeploy',
+              `\`${escapeHtml(cd.application)}\` / \`${escapeHtml(cd.deploymentGroup)}\`${cd.deploymentConfig ? ` (${escapeHtml(cd.deploymentConfig)})` : ''}`
+            ],
+            [
+              'CodeDeploy deployment',
+              cd.deploymentId
+                ? `<a href="${cd.consoleUrl ?? ''}">${escapeHtml(cd.deploymentId)}</a>${cd.rollbackDeploymentId ? ` (rolled back by ${escapeHtml(cd.rollbackDeploymentId)})` : ''}`
+                : '(not created)'
+            ],
+            ...(cd.budget ? [['Wait budget', escapeHtml(cd.budget.explanation)]] : [])
+          ] as [string, string][])
+        : []),
       [
         'Console',
         `<a href="${consoleUrl(region, report.cluster, report.service)}">service deployments</a>`

@@ -1,2 +1,3 @@
 export * from './task-definition/index.js'
 export * from './deploy/index.js'
+export * from './codedeploy/index.js'

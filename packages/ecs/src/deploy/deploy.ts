@@ -19,8 +19,17 @@ import {
   UpdateServiceCommand,
   type UpdateServiceCommandInput
 } from '@aws-sdk/client-ecs'
+import type { CodeDeployClient } from '@aws-sdk/client-codedeploy'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
+import {
+  type CodeDeployPlan,
+  type CodeDeployReport,
+  type CodeDeployRequest,
+  deployWithCodeDeploy,
+  givenCodeDeployInput,
+  prepareCodeDeploy
+} from '../codedeploy/deploy.js'
 import type { TaskDefinition } from '../task-definition/render.js'
 import { diffTaskDefinitions, type FieldChange } from './diff.js'
 import { runTaskBefore } from './run-task.js'
@@ -105,10 +114,12 @@ export interface DeployRequest {
   strategy?: StrategyRequest
   /** Resume or roll back a deployment an earlier run left paused, instead of deploying. */
   continueDeployment?: 'continue' | 'rollback'
+  /** For a service whose deployment controller is CODE_DEPLOY (the codedeploy-* inputs). */
+  codeDeploy?: CodeDeployRequest
 }
 
 export interface DeployDeps {
-  clients: VerifyClients & { ecs: ECSClient }
+  clients: VerifyClients & { ecs: ECSClient; codedeploy?: CodeDeployClient }
   accountId: string
   region: string
   localEcrHost?: string
@@ -136,6 +147,7 @@ export interface DeployReport {
   track: TrackResult | undefined
   startedAt: number
   registeredAt: number | undefined
+  codeDeploy?: CodeDeployReport
 }
 
 async function describeService(
@@ -227,10 +239,31 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
       'CodeDeploy decides how its services deploy: remove "strategy" (and its options) for this service.'
     )
   }
-  if (existing?.deploymentController?.type && existing.deploymentController.type !== 'ECS') {
+  const viaCodeDeploy = existing?.deploymentController?.type === 'CODE_DEPLOY'
+  const cdInput = givenCodeDeployInput(request.codeDeploy)
+  if (!viaCodeDeploy && cdInput) {
+    throw new InputError(
+      cdInput,
+      `is set, but service "${request.service}" ${existing ? `uses the ${existing.deploymentController?.type ?? 'ECS'} deployment controller` : 'does not exist yet'}, not CODE_DEPLOY`,
+      'Remove the codedeploy-* inputs for this service (they apply to CODE_DEPLOY services only).'
+    )
+  }
+  if (
+    !viaCodeDeploy &&
+    existing?.deploymentController?.type &&
+    existing.deploymentController.type !== 'ECS'
+  ) {
     throw new ActionError(
       `ECS service "${request.service}" uses the ${existing.deploymentController.type} deployment controller, which this rolling deployment cannot drive`,
       'Deploy CODE_DEPLOY services through CodeDeploy (an AppSpec deployment); EXTERNAL services through their own controller.'
+    )
+  }
+  if (viaCodeDeploy && (request.continueDeployment || isLifecycleStage(request.waitUntil))) {
+    const name = request.continueDeployment ? 'continue-deployment' : 'wait-until'
+    throw new InputError(
+      name,
+      `applies to ECS-native deployments, but service "${request.service}" uses the CODE_DEPLOY deployment controller`,
+      'CodeDeploy drives this service: remove it and follow the CodeDeploy deployment ("wait-until: deployed" or "stable").'
     )
   }
   const effective =
@@ -315,6 +348,19 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
     }
   }
 
+  // 3b. A CodeDeploy service: the deployment group and the AppSpec, still before anything changes.
+  let plan: CodeDeployPlan | undefined
+  if (viaCodeDeploy && existing) {
+    plan = await deps.group('CodeDeploy', () =>
+      prepareCodeDeploy(deps.clients.codedeploy, request.codeDeploy, {
+        cluster: request.cluster,
+        service: request.service,
+        existing,
+        desired
+      })
+    )
+  }
+
   // 4. Register only when something differs.
   if (request.source.kind === 'arn') report.taskDefinitionArn = request.source.arn
   else if (!report.changed && existing?.taskDefinition)
@@ -349,6 +395,29 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
         desired,
         existing
       )
+    )
+  }
+
+  // 6a. A CodeDeploy service is never updated: CodeDeploy replaces its task set.
+  if (plan && existing) {
+    return deployWithCodeDeploy(
+      { ...deps, codedeploy: deps.clients.codedeploy!, ecs },
+      plan,
+      report,
+      {
+        cluster: request.cluster,
+        existing,
+        taskDefinitionArn,
+        // A lifecycle stage was refused for CODE_DEPLOY services above.
+        waitUntil:
+          request.waitUntil === 'stable'
+            ? 'stable'
+            : request.waitUntil === 'none'
+              ? 'none'
+              : 'deployed',
+        timeoutMs: request.timeoutMs,
+        forceNewDeployment: request.forceNewDeployment
+      }
     )
   }
 

@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml'
 import { createHash } from 'node:crypto'
 import { AwsError, type Handler, type ServiceModule } from '../core/types.js'
 import type { EcsServiceModule } from './ecs.js'
+import type { LambdaModule } from './lambda.js'
 import type { Behaviour, EcsModelDeps, SimDeployment, SimService, TaskDef } from './ecs-model.js'
 import {
   arr,
@@ -24,6 +25,10 @@ import {
 
 export interface CodeDeployDeps extends EcsModelDeps {
   ecs: EcsServiceModule
+  /** The hook functions of AppSpec Hooks (seeded outcomes); without it every hook target is missing. */
+  lambda?: LambdaModule
+  /** How long a hook may stay unanswered before its event fails (simulated ms; CodeDeploy: 60 min). */
+  hookTimeoutMs?: number
   /** How long Install waits for the replacement task set to become healthy (simulated ms; CodeDeploy: 60 min). */
   installTimeoutMs?: number
 }
@@ -64,11 +69,32 @@ const EVENTS = [
 ] as const
 type EventName = (typeof EVENTS)[number]
 
+/** The events whose hooks an ECS AppSpec may name (the others are CodeDeploy's own). */
+const HOOK_EVENTS: readonly EventName[] = [
+  'BeforeInstall',
+  'AfterInstall',
+  'AfterAllowTestTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic'
+]
+
+interface HookRun {
+  functionName: string
+  executionId?: string
+  invokedAt?: number
+  /** The status the function reported (or will report at `decidedAt`); undefined while it runs. */
+  status?: 'Succeeded' | 'Failed'
+  decidedAt?: number
+  message?: string
+}
+
 interface LifecycleEvent {
   name: EventName
   status: 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'Skipped'
   startTime?: number
   endTime?: number
+  hook?: HookRun
+  diagnostics?: { errorCode: string; scriptName: string; message: string; logTail: string }
 }
 
 type Phase = 'created' | EventName | 'ready' | 'termination' | 'rollback' | 'done'
@@ -92,7 +118,12 @@ interface Deployment {
   phase: Phase
   wakeAt?: number
   phaseStartedAt: number
-  appspec?: { taskDefinition: string; containerName: string; containerPort: number }
+  appspec?: {
+    taskDefinition: string
+    containerName: string
+    containerPort: number
+    hooks: Map<EventName, string>
+  }
   source?: { behaviour: Behaviour; digests: Map<string, string> }
   taskDefinition?: TaskDef
   replacement?: SimDeployment
@@ -117,6 +148,7 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
   const groups = new Map<string, DeploymentGroup>()
   const deployments = new Map<string, Deployment>()
   const installTimeoutMs = deps.installTimeoutMs ?? 60 * 60 * 1000
+  const hookTimeoutMs = deps.hookTimeoutMs ?? 60 * 60 * 1000
 
   const app = (input: Json): Application => {
     const name = str(input, 'applicationName')
@@ -245,7 +277,32 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
         'The AppSpec file is missing TargetService.Properties.LoadBalancerInfo.ContainerName or ContainerPort.'
       )
     }
-    return { taskDefinition, containerName, containerPort }
+    const hooks = new Map<EventName, string>()
+    const section = doc.Hooks ?? doc.hooks
+    if (section !== undefined) {
+      if (!Array.isArray(section)) {
+        throw err('InvalidRevisionException', 'The AppSpec Hooks section must be a list.')
+      }
+      for (const entry of section as unknown[]) {
+        if (!isObj(entry)) continue
+        for (const [name, fn] of Object.entries(entry)) {
+          if (!HOOK_EVENTS.includes(name as EventName)) {
+            throw err(
+              'InvalidRevisionException',
+              `The AppSpec file names the lifecycle event ${name}, which is not a hook of an ECS deployment.`
+            )
+          }
+          if (typeof fn !== 'string' || fn === '') {
+            throw err(
+              'InvalidRevisionException',
+              `The hook of ${name} must name a Lambda function.`
+            )
+          }
+          hooks.set(name as EventName, fn)
+        }
+      }
+    }
+    return { taskDefinition, containerName, containerPort, hooks }
   }
 
   /** What CreateTaskSet would refuse: reported as the deployment's ECS_UPDATE_ERROR. */
@@ -385,8 +442,75 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
     if (d.original && d.original !== d.replacement) ecs.removeTaskSet(d.svc, d.original, t)
   }
 
+  /** Runs the hook of the current event: true when the event may complete now. */
+  const hookDone = (d: Deployment, t: number): boolean => {
+    if (!HOOK_EVENTS.includes(d.phase as EventName)) return true
+    const e = ev(d, d.phase as EventName)
+    const h = e.hook
+    if (!h) return true
+    if (h.invokedAt === undefined) {
+      h.invokedAt = t
+      h.executionId = uuid()
+      const out = deps.lambda?.invoke(
+        h.functionName,
+        { DeploymentId: d.id, LifecycleEventHookExecutionId: h.executionId },
+        t
+      ) ?? {
+        found: false as const,
+        error: `ResourceNotFoundException: Function not found: ${h.functionName}`
+      }
+      if (!out.found) {
+        h.status = 'Failed'
+        h.decidedAt = t
+        h.message = out.error
+      } else if (out.outcome !== 'IN_PROGRESS') {
+        h.status = out.outcome === 'SUCCEEDED' ? 'Succeeded' : 'Failed'
+        h.decidedAt = t + Math.max(out.durationMs, STEP_MS)
+        h.message = out.message
+      } else {
+        h.message = out.message
+      }
+      d.wakeAt = h.decidedAt ?? t + hookTimeoutMs
+      return false
+    }
+    if (h.status !== undefined && h.decidedAt !== undefined && t >= h.decidedAt) {
+      if (h.status === 'Succeeded') return true
+      e.diagnostics = {
+        errorCode: 'ScriptFailed',
+        scriptName: h.functionName,
+        message: h.message ?? `The hook function ${h.functionName} reported Failed.`,
+        logTail: h.message ?? ''
+      }
+      fail(
+        d,
+        t,
+        'HOOK_EXECUTION_FAILURE',
+        `The deployment failed because the lifecycle event ${e.name} hook function ${h.functionName} failed: ${h.message ?? 'it reported Failed'}`
+      )
+      return false
+    }
+    if (h.status === undefined && t - h.invokedAt >= hookTimeoutMs) {
+      e.diagnostics = {
+        errorCode: 'ScriptTimedOut',
+        scriptName: h.functionName,
+        message: `The hook function ${h.functionName} did not report a status within ${Math.round(hookTimeoutMs / 60000)} minutes.`,
+        logTail: ''
+      }
+      fail(
+        d,
+        t,
+        'TIMEOUT',
+        `The lifecycle event ${e.name} timed out waiting for its hook function ${h.functionName}.`
+      )
+      return false
+    }
+    d.wakeAt = h.decidedAt ?? h.invokedAt + hookTimeoutMs
+    return false
+  }
+
   const step = (d: Deployment, t: number): void => {
     if (d.wakeAt === undefined || t < d.wakeAt) return
+    if (!hookDone(d, t)) return
     const g = d.group
     const bg = g.blueGreen
     switch (d.phase) {
@@ -658,6 +782,33 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
     })
   }
 
+  const targetOut = (d: Deployment, targetId: string): Json => {
+    const last = Math.max(d.createTime, ...d.events.map((e) => e.endTime ?? e.startTime ?? 0))
+    return {
+      deploymentTargetType: 'ECSTarget',
+      ecsTarget: compact({
+        deploymentId: d.id,
+        targetId,
+        targetArn: d.svc.arn,
+        lastUpdatedAt: epoch(last),
+        lifecycleEvents: d.events.map((e) =>
+          compact({
+            lifecycleEventName: e.name,
+            status: e.status,
+            startTime: epoch(e.startTime),
+            endTime: epoch(e.endTime),
+            diagnostics: e.diagnostics
+          })
+        ),
+        status: d.targetStatus,
+        taskSetsInfo: [
+          taskSetInfo(d.original, 'BLUE', d.group),
+          taskSetInfo(d.replacement, 'GREEN', d.group)
+        ].filter((x) => x !== undefined)
+      })
+    }
+  }
+
   // ---------------------------------------------------------------- handlers
 
   const handlers: Record<string, Handler> = {
@@ -894,6 +1045,7 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
         instanceTerminationWaitTimeStarted: false,
         targetStatus: 'Pending'
       }
+      for (const [name, fn] of spec.hooks) ev(d, name).hook = { functionName: fn }
       deployments.set(d.id, d)
       g.lastAttempted = d
       return { deploymentId: d.id }
@@ -954,31 +1106,63 @@ export function createCodeDeployService(deps: CodeDeployDeps): ServiceModule {
         )
       }
       ecs.sync()
-      const last = Math.max(d.createTime, ...d.events.map((e) => e.endTime ?? e.startTime ?? 0))
+      return { deploymentTarget: targetOut(d, targetId) }
+    },
+
+    BatchGetDeploymentTargets: (input) => {
+      const d = deployment(input)
+      const ids = arr<string>(input, 'targetIds') ?? []
+      if (ids.length > 25)
+        throw err(
+          'DeploymentTargetListSizeExceededException',
+          'The maximum number of targets is 25.'
+        )
+      ecs.sync()
       return {
-        deploymentTarget: {
-          deploymentTargetType: 'ECSTarget',
-          ecsTarget: compact({
-            deploymentId: d.id,
-            targetId,
-            targetArn: d.svc.arn,
-            lastUpdatedAt: epoch(last),
-            lifecycleEvents: d.events.map((e) =>
-              compact({
-                lifecycleEventName: e.name,
-                status: e.status,
-                startTime: epoch(e.startTime),
-                endTime: epoch(e.endTime)
-              })
-            ),
-            status: d.targetStatus,
-            taskSetsInfo: [
-              taskSetInfo(d.original, 'BLUE', d.group),
-              taskSetInfo(d.replacement, 'GREEN', d.group)
-            ].filter((x) => x !== undefined)
-          })
-        }
+        deploymentTargets: ids.map((id) => {
+          if (id !== `${d.svc.cluster.name}:${d.svc.name}`) {
+            throw err(
+              'DeploymentTargetDoesNotExistException',
+              `The provided target ID ${id} does not belong to the deployment ${d.id}.`
+            )
+          }
+          return targetOut(d, id)
+        })
       }
+    },
+
+    PutLifecycleEventHookExecutionStatus: (input, ctx) => {
+      const d = deployment(input)
+      const execId = str(input, 'lifecycleEventHookExecutionId')
+      const e = d.events.find(
+        (x) => x.hook?.executionId !== undefined && x.hook.executionId === execId
+      )
+      if (!e || !e.hook) {
+        throw err(
+          'InvalidLifecycleEventHookExecutionIdException',
+          `The lifecycle event hook execution ID ${String(execId)} is invalid for deployment ${d.id}.`
+        )
+      }
+      const status = str(input, 'status')
+      if (status !== 'Succeeded' && status !== 'Failed') {
+        throw err(
+          'InvalidLifecycleEventHookExecutionStatusException',
+          `The status ${String(status)} is invalid: a hook reports Succeeded or Failed.`
+        )
+      }
+      const now = ctx.clock.now()
+      ecs.sync(now)
+      if (e.status !== 'InProgress' || e.hook.status !== undefined) {
+        throw err(
+          'LifecycleEventAlreadyCompletedException',
+          `The lifecycle event ${e.name} of deployment ${d.id} has already completed.`
+        )
+      }
+      e.hook.status = status
+      e.hook.decidedAt = now
+      d.wakeAt = now
+      ecs.sync(now)
+      return { lifecycleEventHookExecutionId: execId }
     },
 
     ContinueDeployment: (input, ctx) => {
