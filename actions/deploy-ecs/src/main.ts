@@ -7,7 +7,7 @@ import { IAMClient } from '@aws-sdk/client-iam'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, core, runAction, setOutputs, withGroup } from '@shipline/action-kit'
-import { type AwsSession, createAwsClients } from '@shipline/aws'
+import { type AwsSession, createAwsClients, patientClient } from '@shipline/aws'
 import { registryHostOf } from '@shipline/ecr'
 import {
   consoleUrl,
@@ -84,7 +84,9 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
       return client
     }
     const cancel = cancellation()
-    const ecs = session.client(ECSClient)
+    // A throttling storm that outlasts the SDK's few attempts slows a call down (up to a minute) instead of failing
+    // the deployment before it starts; the wait loop has its own backoff on top.
+    const ecs = patientClient(session.client(ECSClient), { budgetMs: 60_000 })
     const deployDeps: DeployDeps = {
       clients: {
         ecs,
