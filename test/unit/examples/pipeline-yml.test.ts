@@ -223,8 +223,12 @@ describe('pipeline.yml (stand-in bundles)', () => {
       'target eks needs the inputs "cluster-name" and "manifests"'
     ],
     [
-      { ...ECS, 'deploy-strategy': 'canary' },
-      'input "deploy-strategy": expected rolling, got "canary"'
+      { ...ECS, 'deploy-strategy': 'big-bang' },
+      'input "deploy-strategy": expected auto, rolling, blue-green, canary or linear, got "big-bang"'
+    ],
+    [
+      { target: 'eks', 'cluster-name': 'prod', manifests: 'k8s/', 'deploy-strategy': 'canary' },
+      'input "deploy-strategy": target eks deploys with a rolling update (auto or rolling), got "canary"'
     ]
   ])('refuses %j before building anything', async (inputs, message) => {
     const { result, calls } = await pipeline(inputs)
