@@ -18,6 +18,9 @@ import {
 import {
   type CodeDeployRequest,
   checkTaskDefinition,
+  isLifecycleStage,
+  LIFECYCLE_STAGE_ORDER,
+  type LifecycleStage,
   parseAppSpec,
   parseHooks,
   normaliseTaskDefinition,
@@ -80,20 +83,6 @@ export const DEFAULTS = {
   ...AWS_AUTH_DEFAULTS
 } as const
 
-/** ServiceDeploymentLifecycleStage values `wait-until` accepts (an ECS-native strategy stops waiting there). */
-export const LIFECYCLE_STAGES = [
-  'RECONCILE_SERVICE',
-  'PRE_SCALE_UP',
-  'SCALE_UP',
-  'POST_SCALE_UP',
-  'TEST_TRAFFIC_SHIFT',
-  'POST_TEST_TRAFFIC_SHIFT',
-  'PRODUCTION_TRAFFIC_SHIFT',
-  'POST_PRODUCTION_TRAFFIC_SHIFT',
-  'BAKE_TIME',
-  'CLEAN_UP'
-] as const
-export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number]
 export type WaitUntil = 'deployed' | 'stable' | 'none' | LifecycleStage
 export type Strategy = 'auto' | 'rolling' | 'blue-green' | 'canary' | 'linear'
 
@@ -208,7 +197,7 @@ function readWaitUntil(strategy: Strategy): WaitUntil {
   const stability = booleanInput('wait-for-service-stability', true)
   if (explicit === undefined) return stability ? 'deployed' : 'none'
   const stage = explicit.trim().toUpperCase().replace(/-/g, '_')
-  if ((LIFECYCLE_STAGES as readonly string[]).includes(stage)) {
+  if (isLifecycleStage(stage)) {
     if (strategy === 'rolling') {
       throw new InputError(
         'wait-until',
@@ -223,13 +212,13 @@ function readWaitUntil(strategy: Strategy): WaitUntil {
         'Drop "wait-for-service-stability" (it is kept for migration).'
       )
     }
-    return stage as LifecycleStage
+    return stage
   }
   if (!['deployed', 'stable', 'none'].includes(explicit)) {
     throw new InputError(
       'wait-until',
       `"${explicit}" is not deployed, stable, none or a lifecycle stage`,
-      `Use deployed, stable, none, or one of ${LIFECYCLE_STAGES.join(', ')} (blue-green, canary and linear only).`
+      `Use deployed, stable, none, or one of ${LIFECYCLE_STAGE_ORDER.join(', ')} (blue-green, canary and linear only).`
     )
   }
   const value = explicit as 'deployed' | 'stable' | 'none'

@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import { CodeDeployClient } from '@aws-sdk/client-codedeploy'
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
+import { ECRClient } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { IAMClient } from '@aws-sdk/client-iam'
@@ -8,7 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, core, runAction, setOutputs, withGroup } from '@shipline/action-kit'
 import { type AwsSession, createAwsClients, patientClient } from '@shipline/aws'
-import { registryHostOf } from '@shipline/ecr'
+import { endpointRegistryHost } from '@shipline/ecr'
 import {
   consoleUrl,
   type DeployDeps,
@@ -26,18 +26,6 @@ export interface DeployEcsDeps {
 
 export function defaultDeps(): DeployEcsDeps {
   return { getInputs, session: (inputs) => createAwsClients(inputs.auth) }
-}
-
-/** With a custom ECR endpoint (a local stand-in), its registry host is learned from the endpoint itself. */
-async function localRegistryHost(ecr: ECRClient): Promise<string | undefined> {
-  if (!process.env['AWS_ENDPOINT_URL_ECR'] && !process.env['AWS_ENDPOINT_URL']) return undefined
-  try {
-    const out = await ecr.send(new GetAuthorizationTokenCommand({}))
-    const endpoint = out.authorizationData?.[0]?.proxyEndpoint
-    return endpoint ? registryHostOf(endpoint) : undefined
-  } catch {
-    return undefined
-  }
 }
 
 function cancellation(): { signal: AbortSignal; dispose(): void } {
@@ -100,7 +88,7 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
       },
       accountId: session.identity.accountId,
       region: session.region,
-      localEcrHost: await localRegistryHost(ecrFor(session.region)),
+      localEcrHost: await endpointRegistryHost(ecrFor(session.region)),
       now: () => Date.now(),
       sleep: sleepUnlessAborted,
       info: (m) => core.info(m),

@@ -1,6 +1,6 @@
 // The AWS side of render-task-def (DescribeTaskDefinition, ECR digest lookups), loaded by main.ts only on the
 // paths that call AWS, so a render from a file with an image given by digest never loads an SDK client.
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
+import { ECRClient } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
 import {
   type AwsAuthInputs,
@@ -8,28 +8,13 @@ import {
   createAwsClients,
   patientClient
 } from '@shipline/aws'
-import { registryHostOf } from '@shipline/ecr'
+import { endpointRegistryHost } from '@shipline/ecr'
 import {
   describeTaskDefinitionSource,
   imageDigestLookup,
   taskDefinitionRegion
 } from '@shipline/ecs'
 import type { RenderAws } from './main.js'
-
-/**
- * With a custom ECR endpoint (AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL, e.g. the local stack), the registry that
- * endpoint serves is learned from GetAuthorizationToken's proxyEndpoint; against AWS itself there is none.
- */
-async function endpointRegistryHost(ecr: ECRClient): Promise<string | undefined> {
-  if (!process.env['AWS_ENDPOINT_URL_ECR'] && !process.env['AWS_ENDPOINT_URL']) return undefined
-  try {
-    const out = await ecr.send(new GetAuthorizationTokenCommand({}))
-    const endpoint = out.authorizationData?.[0]?.proxyEndpoint
-    return endpoint ? registryHostOf(endpoint) : undefined
-  } catch {
-    return undefined
-  }
-}
 
 /** The longest one AWS call is retried through transient failures. */
 const PATIENCE_SECONDS = 90

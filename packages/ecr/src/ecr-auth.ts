@@ -20,6 +20,21 @@ export function registryHostOf(proxyEndpoint: string): string {
 }
 
 /**
+ * With a custom ECR endpoint (AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL, e.g. the local stack), the registry that
+ * endpoint serves is learned from GetAuthorizationToken's proxyEndpoint; against AWS itself there is none.
+ */
+export async function endpointRegistryHost(ecr: ECRClient): Promise<string | undefined> {
+  if (!process.env['AWS_ENDPOINT_URL_ECR'] && !process.env['AWS_ENDPOINT_URL']) return undefined
+  try {
+    const out = await ecr.send(new GetAuthorizationTokenCommand({}))
+    const endpoint = out.authorizationData?.[0]?.proxyEndpoint
+    return endpoint ? registryHostOf(endpoint) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Decodes an ECR authorization token (base64 of "user:password"), masking both the token and the password
  * before anything can print them.
  */

@@ -23,6 +23,7 @@ export {
   formatMs,
   isLifecycleStage,
   LIFECYCLE_STAGE_ORDER,
+  type LifecycleStage,
   type StageRecord,
   stageReached,
   StageWatcher,

@@ -26,7 +26,9 @@ export interface StageRecord {
   trafficPercent: number | undefined
 }
 
-export function isLifecycleStage(value: string): boolean {
+export type LifecycleStage = (typeof LIFECYCLE_STAGE_ORDER)[number]
+
+export function isLifecycleStage(value: string): value is LifecycleStage {
   return (LIFECYCLE_STAGE_ORDER as readonly string[]).includes(value)
 }
 

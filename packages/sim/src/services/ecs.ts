@@ -727,13 +727,7 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       const stopType = str(input, 'stopType') ?? 'ROLLBACK'
       if (!['ROLLBACK', 'ABORT'].includes(stopType)) throw invalid(`Invalid stopType: ${stopType}.`)
       const now = ctx.clock.now()
-      model.sync(now)
-      const sd = findServiceDeployment(arn)
-      if (!sd)
-        throw new AwsError(
-          'ServiceDeploymentNotFoundException',
-          'The service deployment does not exist.'
-        )
+      const sd = syncedServiceDeployment(arn, now)
       if (sd.status !== 'IN_PROGRESS' && sd.status !== 'PENDING') {
         throw new AwsError(
           'ConflictException',
@@ -758,13 +752,7 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       const action = str(input, 'action') ?? 'CONTINUE'
       if (!['CONTINUE', 'ROLLBACK'].includes(action)) throw invalid(`Invalid action: ${action}.`)
       const now = ctx.clock.now()
-      model.sync(now)
-      const sd = findServiceDeployment(arn)
-      if (!sd)
-        throw new AwsError(
-          'ServiceDeploymentNotFoundException',
-          'The service deployment does not exist.'
-        )
+      const sd = syncedServiceDeployment(arn, now)
       const hook = sd.hooks.find((h) => h.hookId === hookId)
       if (!hook)
         throw invalid(`The lifecycle hook ${hookId} does not exist in this service deployment.`)
@@ -923,6 +911,17 @@ export function createEcsService(deps: EcsDeps): EcsServiceModule {
       if (sd) return sd
     }
     return undefined
+  }
+  /** The service deployment `arn` as of `now` (ServiceDeploymentNotFoundException when there is none). */
+  function syncedServiceDeployment(arn: string, now: number): SimServiceDeployment {
+    model.sync(now)
+    const sd = findServiceDeployment(arn)
+    if (!sd)
+      throw new AwsError(
+        'ServiceDeploymentNotFoundException',
+        'The service deployment does not exist.'
+      )
+    return sd
   }
 
   function findTask(cluster: string, ref: string): SimTask | undefined {
