@@ -9,8 +9,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   renderAws: () => (/* binding */ renderAws)
 /* harmony export */ });
-/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(8249);
-/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(212);
+/* harmony import */ var _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8249);
+/* harmony import */ var _aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(212);
 /* harmony import */ var _shipline_aws__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8683);
 /* harmony import */ var _shipline_ecr__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(5156);
 /* harmony import */ var _shipline_ecs__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3393);
@@ -21,22 +21,6 @@ __webpack_require__.r(__webpack_exports__);
 
 
 
-/**
- * With a custom ECR endpoint (AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL, e.g. the local stack), the registry that
- * endpoint serves is learned from GetAuthorizationToken's proxyEndpoint; against AWS itself there is none.
- */
-async function endpointRegistryHost(ecr) {
-    if (!process.env['AWS_ENDPOINT_URL_ECR'] && !process.env['AWS_ENDPOINT_URL'])
-        return undefined;
-    try {
-        const out = await ecr.send(new _aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .GetAuthorizationTokenCommand */ .Eu6({}));
-        const endpoint = out.authorizationData?.[0]?.proxyEndpoint;
-        return endpoint ? (0,_shipline_ecr__WEBPACK_IMPORTED_MODULE_1__/* .registryHostOf */ .pY)(endpoint) : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
 /** The longest one AWS call is retried through transient failures. */
 const PATIENCE_SECONDS = 90;
 async function renderAws(auth) {
@@ -57,8 +41,8 @@ async function renderAws(auth) {
             return client;
         };
     };
-    const ecsFor = perRegion(_aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_4__/* .ECSClient */ .Zgc);
-    const ecrFor = perRegion(_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_3__/* .ECRClient */ .S70);
+    const ecsFor = perRegion(_aws_sdk_client_ecs__WEBPACK_IMPORTED_MODULE_3__/* .ECSClient */ .Zgc);
+    const ecrFor = perRegion(_aws_sdk_client_ecr__WEBPACK_IMPORTED_MODULE_4__/* .ECRClient */ .S70);
     return {
         region: session.region,
         describe: (id, input) => {
@@ -71,7 +55,7 @@ async function renderAws(auth) {
         },
         lookupDigest: (0,_shipline_ecs__WEBPACK_IMPORTED_MODULE_2__/* .imageDigestLookup */ .wf)({
             ecrFor,
-            endpointRegistry: () => endpointRegistryHost(ecrFor(undefined))
+            endpointRegistry: () => (0,_shipline_ecr__WEBPACK_IMPORTED_MODULE_1__/* .endpointRegistryHost */ .xS)(ecrFor(undefined))
         })
     };
 }
