@@ -24,7 +24,8 @@ import {
   jobDockerConfigDir,
   removeDir
 } from '@shipline/oci'
-import { ACTION_NAME, getInputs } from './inputs.js'
+import { ACTION_NAME, type BuildTagPushInputs, getInputs } from './inputs.js'
+import { PHASE_STATE } from './phase.js'
 import { commitTime, ociLabels, workspaceHead } from './labels.js'
 import { buildFingerprint, FINGERPRINT_LABEL, formatFingerprint } from './fingerprint.js'
 import { buildAndPush, checkReusable, type ImageResult, promote, tagExisting } from './publish.js'
@@ -39,6 +40,8 @@ export interface Deps {
   fetch: Fetcher
   now: () => number
   env: NodeJS.ProcessEnv
+  /** Inputs already parsed (and checked) by the entry point; parsed from `env` when absent. */
+  inputs?: BuildTagPushInputs
 }
 
 export function defaultDeps(): Deps {
@@ -68,11 +71,19 @@ const ARCH: Record<string, string> = {
 }
 
 export async function run(deps: Deps = defaultDeps()): Promise<void> {
-  if (core.getState('phase') === 'main') {
-    await runAction(ACTION_NAME, () => post(deps))
+  if (core.getState(PHASE_STATE) === 'main') {
+    await runPost(deps)
     return
   }
-  core.saveState('phase', 'main')
+  core.saveState(PHASE_STATE, 'main')
+  await runMain(deps)
+}
+
+export async function runPost(deps: Deps): Promise<void> {
+  await runAction(ACTION_NAME, () => post(deps))
+}
+
+export async function runMain(deps: Deps): Promise<void> {
   await runAction(ACTION_NAME, () => main(deps))
 }
 
@@ -87,7 +98,7 @@ async function post(deps: Deps): Promise<void> {
 }
 
 async function main(deps: Deps): Promise<void> {
-  const inputs = getInputs(deps.env)
+  const inputs = deps.inputs ?? getInputs(deps.env)
   const gh = githubContext(deps.env)
   const promoting = inputs.sourceImage !== undefined
   const commitSha = inputs.commitSha ?? gh.commitSha

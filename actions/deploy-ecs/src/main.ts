@@ -1,11 +1,5 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
-import { CodeDeployClient } from '@aws-sdk/client-codedeploy'
 import { ECRClient } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { IAMClient } from '@aws-sdk/client-iam'
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { SSMClient } from '@aws-sdk/client-ssm'
 import { ActionError, core, runAction, setOutputs, withGroup } from '@shipline/action-kit'
 import { type AwsSession, createAwsClients, patientClient } from '@shipline/aws'
 import { endpointRegistryHost } from '@shipline/ecr'
@@ -26,6 +20,12 @@ export interface DeployEcsDeps {
 
 export function defaultDeps(): DeployEcsDeps {
   return { getInputs, session: (inputs) => createAwsClients(inputs.auth) }
+}
+
+/** Calls `create` once, on first use. */
+function memo<T>(create: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined
+  return () => (value ??= create())
 }
 
 function cancellation(): { signal: AbortSignal; dispose(): void } {
@@ -75,16 +75,34 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
     // A throttling storm that outlasts the SDK's few attempts slows a call down (up to a minute) instead of failing
     // the deployment before it starts; the wait loop has its own backoff on top.
     const ecs = patientClient(session.client(ECSClient), { budgetMs: 60_000 })
+    // The clients verification and CodeDeploy use load their SDK packages on their first call: most runs need
+    // only some of them.
+    const iam = memo(async () => {
+      const { IAMClient } = await import('@aws-sdk/client-iam')
+      return new IAMClient({ ...session.config, region: 'us-east-1' })
+    })
+    const secrets = memo(async () =>
+      session.client((await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient)
+    )
+    const ssm = memo(async () => session.client((await import('@aws-sdk/client-ssm')).SSMClient))
+    const logs = memo(async () =>
+      session.client((await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient)
+    )
+    const elbv2 = memo(async () =>
+      session.client(
+        (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client
+      )
+    )
     const deployDeps: DeployDeps = {
       clients: {
         ecs,
         ecr: ecrFor,
-        iam: new IAMClient({ ...session.config, region: 'us-east-1' }),
-        secrets: session.client(SecretsManagerClient),
-        ssm: session.client(SSMClient),
-        logs: session.client(CloudWatchLogsClient),
-        elbv2: session.client(ElasticLoadBalancingV2Client),
-        codedeploy: session.client(CodeDeployClient)
+        iam: { send: async (command) => (await iam()).send(command) },
+        secrets: { send: async (command) => (await secrets()).send(command) },
+        ssm: { send: async (command) => (await ssm()).send(command) },
+        logs: { send: async (command) => (await logs()).send(command) },
+        elbv2: { send: async (command) => (await elbv2()).send(command) },
+        codedeploy: session.client((await import('@aws-sdk/client-codedeploy')).CodeDeployClient)
       },
       accountId: session.identity.accountId,
       region: session.region,

@@ -25,3 +25,16 @@ export async function runAction(name: string, body: () => Promise<void> | void):
     }
   }
 }
+
+/**
+ * Parses an action's inputs under the same error reporting as `runAction`, for an entry point that loads the module
+ * doing the work (and with it the AWS SDK) only once every input is valid: a run failing on its inputs exits
+ * without paying for the SDK (issue 15). Returns undefined when the failure has been reported.
+ */
+export async function checkedInputs<I>(name: string, parse: () => I): Promise<I | undefined> {
+  let inputs: I | undefined
+  await runAction(name, () => {
+    inputs = parse()
+  })
+  return inputs
+}

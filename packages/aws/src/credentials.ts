@@ -1,10 +1,5 @@
 import { core } from '@shipline/action-kit'
-import {
-  AssumeRoleCommand,
-  AssumeRoleWithWebIdentityCommand,
-  type Credentials,
-  STSClient
-} from '@aws-sdk/client-sts'
+import type { Credentials, STSClient } from '@aws-sdk/client-sts'
 import { ActionError, errorMessage, maskSecret } from '@shipline/action-kit'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
 import type { AwsAuthInputs } from './auth-inputs.js'
@@ -17,6 +12,7 @@ import {
   type TokenClaims
 } from './oidc-claims.js'
 import { isTransientError, realSleep, withRetries } from './retry.js'
+import { loadSts, type StsModule } from './sdk.js'
 
 export interface CredentialDeps {
   /** Fetches the GitHub OIDC token for an audience; `core.getIDToken` by default. */
@@ -62,15 +58,18 @@ export function getCredentials(
   let sts: STSClient | undefined
   // One attempt per send: retries are ours (classified, injectable sleep), so a denial is exactly one STS call;
   // 'standard' because the adaptive rate limiter would add its own real-time delays between our attempts.
-  const client = (): STSClient =>
-    (sts ??= makeClient(STSClient, {
+  const client = async (): Promise<{ sts: STSClient; sdk: StsModule }> => {
+    const sdk = await loadSts()
+    sts ??= makeClient(sdk.STSClient, {
       ...clientConfig(auth),
       retryMode: 'standard',
       maxAttempts: 1
-    }))
+    })
+    return { sts, sdk }
+  }
   const assume = auth.roleChaining
-    ? () => assumeRoleChained(client(), roleArn, auth, d)
-    : () => assumeRoleWithOidc(client(), roleArn, auth, d)
+    ? async () => assumeRoleChained(await client(), roleArn, auth, d)
+    : async () => assumeRoleWithOidc(await client(), roleArn, auth, d)
   return refreshingProvider(assume, d.now)
 }
 
@@ -157,7 +156,7 @@ export async function fetchIdToken(
 }
 
 async function assumeRoleWithOidc(
-  sts: STSClient,
+  { sts, sdk }: { sts: STSClient; sdk: StsModule },
   roleArn: string,
   auth: AwsAuthInputs,
   d: ResolvedDeps
@@ -168,7 +167,7 @@ async function assumeRoleWithOidc(
     const out = await withRetries(
       () =>
         sts.send(
-          new AssumeRoleWithWebIdentityCommand({
+          new sdk.AssumeRoleWithWebIdentityCommand({
             RoleArn: roleArn,
             RoleSessionName: auth.roleSessionName,
             DurationSeconds: auth.roleDurationSeconds,
@@ -184,7 +183,7 @@ async function assumeRoleWithOidc(
 }
 
 async function assumeRoleChained(
-  sts: STSClient,
+  { sts, sdk }: { sts: STSClient; sdk: StsModule },
   roleArn: string,
   auth: AwsAuthInputs,
   d: ResolvedDeps
@@ -193,7 +192,7 @@ async function assumeRoleChained(
     const out = await withRetries(
       () =>
         sts.send(
-          new AssumeRoleCommand({
+          new sdk.AssumeRoleCommand({
             RoleArn: roleArn,
             RoleSessionName: auth.roleSessionName,
             DurationSeconds: auth.roleDurationSeconds

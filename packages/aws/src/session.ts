@@ -1,5 +1,4 @@
 import { core } from '@shipline/action-kit'
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { ActionError, errorMessage } from '@shipline/action-kit'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
 import type { AwsAuthInputs } from './auth-inputs.js'
@@ -7,6 +6,7 @@ import { awsErrorCode, describeAwsError } from './aws-errors.js'
 import { type AwsClientConfig, clientConfig, makeClient } from './clients.js'
 import { type CredentialDeps, getCredentials } from './credentials.js'
 import { isTransientError, realSleep, withRetries } from './retry.js'
+import { loadSts } from './sdk.js'
 
 export interface CallerIdentity {
   accountId: string
@@ -58,6 +58,7 @@ export async function getCallerIdentity(
   config: AwsClientConfig,
   options: { assumed?: boolean; deps?: CredentialDeps; maxAttempts?: number } = {}
 ): Promise<CallerIdentity> {
+  const { GetCallerIdentityCommand, STSClient } = await loadSts()
   const sts = makeClient(STSClient, { ...config, retryMode: 'standard', maxAttempts: 1 })
   const deps = options.deps ?? {}
   try {

@@ -1,6 +1,7 @@
-import { type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
+import type { ECRClient } from '@aws-sdk/client-ecr'
 import { ActionError, maskSecret } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
+import { loadEcr } from './sdk.js'
 
 export interface EcrLogin {
   /** Always "AWS" for ECR private registries. */
@@ -26,7 +27,7 @@ export function registryHostOf(proxyEndpoint: string): string {
 export async function endpointRegistryHost(ecr: ECRClient): Promise<string | undefined> {
   if (!process.env['AWS_ENDPOINT_URL_ECR'] && !process.env['AWS_ENDPOINT_URL']) return undefined
   try {
-    const out = await ecr.send(new GetAuthorizationTokenCommand({}))
+    const out = await ecr.send(new (await loadEcr()).GetAuthorizationTokenCommand({}))
     const endpoint = out.authorizationData?.[0]?.proxyEndpoint
     return endpoint ? registryHostOf(endpoint) : undefined
   } catch {
@@ -58,7 +59,9 @@ export async function getEcrLogin(ecr: ECRClient, registryId?: string): Promise<
   let out
   try {
     out = await ecr.send(
-      new GetAuthorizationTokenCommand(registryId ? { registryIds: [registryId] } : {})
+      new (await loadEcr()).GetAuthorizationTokenCommand(
+        registryId ? { registryIds: [registryId] } : {}
+      )
     )
   } catch (error) {
     throw describeAwsError(error, {

@@ -1,14 +1,7 @@
-import {
-  BatchGetImageCommand,
-  DescribeImagesCommand,
-  type ECRClient,
-  GetDownloadUrlForLayerCommand,
-  type ImageDetail,
-  type ImageIdentifier,
-  PutImageCommand
-} from '@aws-sdk/client-ecr'
+import type { ECRClient, ImageDetail, ImageIdentifier } from '@aws-sdk/client-ecr'
 import { ActionError, errorMessage } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError } from '@shipline/aws'
+import { loadEcr } from './sdk.js'
 
 export const MEDIA_TYPES = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -47,7 +40,7 @@ export async function describeImage(
 ): Promise<ImageDetail | undefined> {
   try {
     const out = await ecr.send(
-      new DescribeImagesCommand({
+      new (await loadEcr()).DescribeImagesCommand({
         repositoryName: repo.repositoryName,
         registryId: repo.registryId,
         imageIds: [imageId]
@@ -73,7 +66,7 @@ export async function getImageManifest(
   let out
   try {
     out = await ecr.send(
-      new BatchGetImageCommand({
+      new (await loadEcr()).BatchGetImageCommand({
         repositoryName: repo.repositoryName,
         registryId: repo.registryId,
         imageIds: [imageId],
@@ -179,7 +172,7 @@ export async function putImageTags(
     }
     try {
       await ecr.send(
-        new PutImageCommand({
+        new (await loadEcr()).PutImageCommand({
           repositoryName: repo.repositoryName,
           registryId: repo.registryId,
           imageManifest: image.manifest,
@@ -310,7 +303,7 @@ export async function getImageConfigs(
     let url: string | undefined
     try {
       const out = await ecr.send(
-        new GetDownloadUrlForLayerCommand({
+        new (await loadEcr()).GetDownloadUrlForLayerCommand({
           repositoryName: repo.repositoryName,
           registryId: repo.registryId,
           layerDigest: configDigest

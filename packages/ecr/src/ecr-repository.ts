@@ -1,14 +1,7 @@
-import {
-  CreateRepositoryCommand,
-  DescribeRepositoriesCommand,
-  type ECRClient,
-  GetLifecyclePolicyCommand,
-  ListTagsForResourceCommand,
-  PutLifecyclePolicyCommand,
-  type Repository
-} from '@aws-sdk/client-ecr'
+import type { ECRClient, Repository } from '@aws-sdk/client-ecr'
 import { ActionError, errorMessage } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError, isAccessDenied } from '@shipline/aws'
+import { loadEcr } from './sdk.js'
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE'
 export type EncryptionType = 'AES256' | 'KMS'
@@ -223,7 +216,10 @@ export async function describeRepository(
 ): Promise<Repository | undefined> {
   try {
     const out = await ecr.send(
-      new DescribeRepositoriesCommand({ repositoryNames: [repositoryName], registryId })
+      new (await loadEcr()).DescribeRepositoriesCommand({
+        repositoryNames: [repositoryName],
+        registryId
+      })
     )
     return out.repositories?.[0]
   } catch (error) {
@@ -241,7 +237,9 @@ async function currentLifecyclePolicy(
   registryId?: string
 ): Promise<string | undefined> {
   try {
-    const out = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName, registryId }))
+    const out = await ecr.send(
+      new (await loadEcr()).GetLifecyclePolicyCommand({ repositoryName, registryId })
+    )
     return out.lifecyclePolicyText
   } catch (error) {
     if (awsErrorCode(error) === 'LifecyclePolicyNotFoundException') return undefined
@@ -260,7 +258,11 @@ async function putLifecyclePolicy(
 ): Promise<void> {
   try {
     await ecr.send(
-      new PutLifecyclePolicyCommand({ repositoryName, registryId, lifecyclePolicyText })
+      new (await loadEcr()).PutLifecyclePolicyCommand({
+        repositoryName,
+        registryId,
+        lifecyclePolicyText
+      })
     )
   } catch (error) {
     throw describeAwsError(error, {
@@ -274,7 +276,9 @@ async function putLifecyclePolicy(
 async function createdByUs(ecr: ECRClient, repo: Repository): Promise<boolean | undefined> {
   if (!repo.repositoryArn) return undefined
   try {
-    const out = await ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))
+    const out = await ecr.send(
+      new (await loadEcr()).ListTagsForResourceCommand({ resourceArn: repo.repositoryArn })
+    )
     return (out.tags ?? []).some(
       (t) => t.Key === CREATED_BY_TAG.Key && t.Value === CREATED_BY_TAG.Value
     )
@@ -334,7 +338,7 @@ export async function ensureRepository(
   let repo: Repository | undefined
   try {
     const out = await ecr.send(
-      new CreateRepositoryCommand({
+      new (await loadEcr()).CreateRepositoryCommand({
         repositoryName,
         registryId,
         imageTagMutability: settings.imageTagMutability,

@@ -1,13 +1,9 @@
-import {
-  BatchGetImageCommand,
-  DescribeImagesCommand,
-  type ECRClient,
-  type ImageIdentifier
-} from '@aws-sdk/client-ecr'
+import type { ECRClient, ImageIdentifier } from '@aws-sdk/client-ecr'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError } from '@shipline/aws'
 import { formatImageReference, type ImageReference, platformMatches } from '@shipline/oci'
 import { parseEcrRegistry } from './registry.js'
+import { loadEcr } from './sdk.js'
 
 export type EcrSender = Pick<ECRClient, 'send'>
 
@@ -115,7 +111,9 @@ export async function resolveScanTargets(
   const imageId: ImageIdentifier = ref.digest ? { imageDigest: ref.digest } : { imageTag: ref.tag }
   let detail
   try {
-    const out = await ecr.send(new DescribeImagesCommand({ ...location, imageIds: [imageId] }))
+    const out = await ecr.send(
+      new (await loadEcr()).DescribeImagesCommand({ ...location, imageIds: [imageId] })
+    )
     detail = out.imageDetails?.[0]
   } catch (error) {
     throw notFoundError(error, reference, location, input)
@@ -177,7 +175,7 @@ async function getManifest(
 ): Promise<{ manifest: string; mediaType: string | undefined }> {
   try {
     const out = await ecr.send(
-      new BatchGetImageCommand({
+      new (await loadEcr()).BatchGetImageCommand({
         ...location,
         imageIds: [{ imageDigest: digest }],
         acceptedMediaTypes: [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES]

@@ -1,15 +1,10 @@
-import {
-  DescribeImageScanFindingsCommand,
-  type EnhancedImageScanFinding,
-  GetRegistryScanningConfigurationCommand,
-  type ImageScanFinding,
-  StartImageScanCommand
-} from '@aws-sdk/client-ecr'
+import type { EnhancedImageScanFinding, ImageScanFinding } from '@aws-sdk/client-ecr'
 import { ActionError, errorMessage } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError, isAccessDenied } from '@shipline/aws'
 import { isTransientError } from '@shipline/aws'
 import { findingsFingerprint, type NormalizedFinding, normalizeFindings } from './scan-findings.js'
 import type { EcrImageLocation, EcrSender, ScanTarget } from './scan-image.js'
+import { loadEcr } from './sdk.js'
 
 /** BASIC / ENHANCED from the registry scanning configuration; UNKNOWN when it could not be read. */
 export type ScanMode = 'BASIC' | 'ENHANCED' | 'UNKNOWN'
@@ -37,7 +32,7 @@ export async function detectScanMode(
 ): Promise<ScanModeInfo> {
   let config
   try {
-    const out = await ecr.send(new GetRegistryScanningConfigurationCommand({}))
+    const out = await ecr.send(new (await loadEcr()).GetRegistryScanningConfigurationCommand({}))
     config = out.scanningConfiguration
   } catch (error) {
     if (isAccessDenied(error)) {
@@ -192,9 +187,9 @@ export const MAX_FINDINGS_PAGES = 1000
 
 type Page = Awaited<ReturnType<typeof describeFindingsPage>>
 
-function describeFindingsPage(ecr: EcrSender, target: ScanTarget, nextToken?: string) {
+async function describeFindingsPage(ecr: EcrSender, target: ScanTarget, nextToken?: string) {
   return ecr.send(
-    new DescribeImageScanFindingsCommand({
+    new (await loadEcr()).DescribeImageScanFindingsCommand({
       repositoryName: target.repositoryName,
       registryId: target.registryId,
       imageId: { imageDigest: target.digest },
@@ -498,7 +493,7 @@ async function restartStaleScan(
   const name = targetName(target)
   try {
     await ecr.send(
-      new StartImageScanCommand({
+      new (await loadEcr()).StartImageScanCommand({
         repositoryName: target.repositoryName,
         registryId: target.registryId,
         imageId: { imageDigest: target.digest }
@@ -541,7 +536,7 @@ async function startScan(
   const name = targetName(target)
   try {
     const out = await ecr.send(
-      new StartImageScanCommand({
+      new (await loadEcr()).StartImageScanCommand({
         repositoryName: target.repositoryName,
         registryId: target.registryId,
         imageId: { imageDigest: target.digest }

@@ -4,11 +4,7 @@
  * after the common steps, a CreateDeployment with the AppSpec content (never UpdateService) and its tracking.
  */
 import { createHash } from 'node:crypto'
-import {
-  type CodeDeployClient,
-  CreateDeploymentCommand,
-  type DeploymentGroupInfo
-} from '@aws-sdk/client-codedeploy'
+import type { CodeDeployClient, DeploymentGroupInfo } from '@aws-sdk/client-codedeploy'
 import type { ECSClient, Service } from '@aws-sdk/client-ecs'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
@@ -26,6 +22,7 @@ import {
 import { waitBudget, type WaitBudget } from './budget.js'
 import { checkDeploymentGroup } from './group.js'
 import { type LifecycleEventRecord, trackCodeDeploy } from './tracker.js'
+import { loadCodeDeploy } from '../sdk.js'
 
 export interface CodeDeployRequest {
   application: string | undefined
@@ -190,7 +187,7 @@ export async function deployWithCodeDeploy(
   )
   try {
     const out = await deps.codedeploy.send(
-      new CreateDeploymentCommand({
+      new (await loadCodeDeploy()).CreateDeploymentCommand({
         applicationName: plan.application,
         deploymentGroupName: plan.deploymentGroup,
         ...(r.deploymentConfig ? { deploymentConfigName: r.deploymentConfig } : {}),

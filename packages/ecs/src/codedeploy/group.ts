@@ -1,11 +1,8 @@
 /** The deployment group must be an ECS blue/green group with traffic control for this cluster and service. */
-import {
-  type CodeDeployClient,
-  type DeploymentGroupInfo,
-  GetDeploymentGroupCommand
-} from '@aws-sdk/client-codedeploy'
+import type { CodeDeployClient, DeploymentGroupInfo } from '@aws-sdk/client-codedeploy'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
+import { loadCodeDeploy } from '../sdk.js'
 
 const nameOf = (nameOrArn: string): string =>
   nameOrArn.replace(/^arn:.*:(cluster|service)\/(?:[^/]+\/)?/, '')
@@ -18,7 +15,7 @@ export async function checkDeploymentGroup(
   try {
     info = (
       await codedeploy.send(
-        new GetDeploymentGroupCommand({
+        new (await loadCodeDeploy()).GetDeploymentGroupCommand({
           applicationName: target.application,
           deploymentGroupName: target.group
         })

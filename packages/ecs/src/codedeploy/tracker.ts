@@ -3,21 +3,14 @@
  * the deployment's status, explains a failure (the failing event's diagnostics, ECS stopped-task reasons) and, on
  * timeout or cancel, stops the deployment with a rollback.
  */
-import {
-  type CodeDeployClient,
-  type DeploymentInfo,
-  type ECSTarget,
-  GetDeploymentCommand,
-  GetDeploymentTargetCommand,
-  ListDeploymentTargetsCommand,
-  StopDeploymentCommand
-} from '@aws-sdk/client-codedeploy'
-import { DescribeTasksCommand, type ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs'
+import type { CodeDeployClient, DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy'
+import type { ECSClient } from '@aws-sdk/client-ecs'
 import { describeAwsError } from '@shipline/aws'
 import { formatDuration } from './budget.js'
 import { groupStoppedTasks, type StoppedGroup } from '../deploy/diagnose.js'
 import { PollInterval, type PollOptions } from '../deploy/poll.js'
 import type { DeployStatus, TimelineEntry } from '../deploy/tracker.js'
+import { loadCodeDeploy, loadEcs } from '../sdk.js'
 
 export interface LifecycleEventRecord {
   name: string
@@ -91,13 +84,18 @@ export async function trackCodeDeploy(
   const readTarget = async (): Promise<ECSTarget | undefined> => {
     if (!targetId) {
       const ids = await codedeploy.send(
-        new ListDeploymentTargetsCommand({ deploymentId: opts.deploymentId })
+        new (await loadCodeDeploy()).ListDeploymentTargetsCommand({
+          deploymentId: opts.deploymentId
+        })
       )
       targetId = ids.targetIds?.[0]
       if (!targetId) return undefined
     }
     const out = await codedeploy.send(
-      new GetDeploymentTargetCommand({ deploymentId: opts.deploymentId, targetId })
+      new (await loadCodeDeploy()).GetDeploymentTargetCommand({
+        deploymentId: opts.deploymentId,
+        targetId
+      })
     )
     return out.deploymentTarget?.ecsTarget
   }
@@ -148,11 +146,18 @@ export async function trackCodeDeploy(
         .replace(/^.*:task-definition\//, '')
         .replace(/:\d+$/, '')
       const list = await deps.ecs.send(
-        new ListTasksCommand({ cluster: opts.cluster, family, desiredStatus: 'STOPPED' })
+        new (await loadEcs()).ListTasksCommand({
+          cluster: opts.cluster,
+          family,
+          desiredStatus: 'STOPPED'
+        })
       )
       if (!list.taskArns?.length) return []
       const tasks = await deps.ecs.send(
-        new DescribeTasksCommand({ cluster: opts.cluster, tasks: list.taskArns.slice(0, 100) })
+        new (await loadEcs()).DescribeTasksCommand({
+          cluster: opts.cluster,
+          tasks: list.taskArns.slice(0, 100)
+        })
       )
       return groupStoppedTasks(
         (tasks.tasks ?? []).filter((t) => t.taskDefinitionArn === opts.taskDefinitionArn)
@@ -202,7 +207,10 @@ export async function trackCodeDeploy(
     }
     try {
       await codedeploy.send(
-        new StopDeploymentCommand({ deploymentId: opts.deploymentId, autoRollbackEnabled: true })
+        new (await loadCodeDeploy()).StopDeploymentCommand({
+          deploymentId: opts.deploymentId,
+          autoRollbackEnabled: true
+        })
       )
     } catch (error) {
       deps.warning(
@@ -222,8 +230,11 @@ export async function trackCodeDeploy(
     let info: DeploymentInfo | undefined
     let changed: boolean
     try {
-      info = (await codedeploy.send(new GetDeploymentCommand({ deploymentId: opts.deploymentId })))
-        .deploymentInfo
+      info = (
+        await codedeploy.send(
+          new (await loadCodeDeploy()).GetDeploymentCommand({ deploymentId: opts.deploymentId })
+        )
+      ).deploymentInfo
       changed = observe(await readTarget())
     } catch (error) {
       throw describeAwsError(error, {

@@ -3,21 +3,13 @@
  * differs from what runs, optionally run a one-off task from it, update (or create) the service with only what
  * changes, and track our deployment to its end. Nothing mutating happens before every check has passed.
  */
-import {
-  ContinueServiceDeploymentCommand,
-  CreateServiceCommand,
-  type DeploymentConfiguration,
-  DescribeServiceDeploymentsCommand,
-  type CreateServiceCommandInput,
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  type ECSClient,
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  type Service,
-  StopServiceDeploymentCommand,
-  UpdateServiceCommand,
-  type UpdateServiceCommandInput
+import type {
+  CreateServiceCommandInput,
+  DeploymentConfiguration,
+  ECSClient,
+  RegisterTaskDefinitionCommandInput,
+  Service,
+  UpdateServiceCommandInput
 } from '@aws-sdk/client-ecs'
 import type { CodeDeployClient } from '@aws-sdk/client-codedeploy'
 import { ActionError, InputError } from '@shipline/action-kit'
@@ -36,6 +28,7 @@ import { runTaskBefore } from './run-task.js'
 import { isLifecycleStage } from './stages.js'
 import { DeploymentTracker, type DeployStatus, type TrackResult } from './tracker.js'
 import { type Check, verifyDeployment, type VerifyClients } from './verify.js'
+import { loadEcs } from '../sdk.js'
 
 export type TaskDefinitionInput =
   | { kind: 'file'; display: string; taskDefinition: TaskDefinition }
@@ -156,7 +149,9 @@ async function describeService(
   service: string
 ): Promise<Service | undefined> {
   try {
-    const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }))
+    const out = await ecs.send(
+      new (await loadEcs()).DescribeServicesCommand({ cluster, services: [service] })
+    )
     const found = out.services?.[0]
     return found && found.status !== 'INACTIVE' ? found : undefined
   } catch (error) {
@@ -176,7 +171,7 @@ async function describeService(
 async function describeTaskDefinition(ecs: ECSClient, id: string): Promise<TaskDefinition> {
   try {
     const out = await ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: id, include: ['TAGS'] })
+      new (await loadEcs()).DescribeTaskDefinitionCommand({ taskDefinition: id, include: ['TAGS'] })
     )
     if (!out.taskDefinition)
       throw new ActionError(`ECS returned no task definition for ${id}`, 'Re-run the job.')
@@ -367,7 +362,9 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
     report.taskDefinitionArn = existing.taskDefinition
   else {
     try {
-      const out = await ecs.send(new RegisterTaskDefinitionCommand(registerInput(desired)))
+      const out = await ecs.send(
+        new (await loadEcs()).RegisterTaskDefinitionCommand(registerInput(desired))
+      )
       report.taskDefinitionArn = out.taskDefinition?.taskDefinitionArn
       report.registeredAt = deps.now()
       deps.info(`registered ${report.taskDefinitionArn}`)
@@ -440,7 +437,7 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
         : {})
     } as CreateServiceCommandInput
     try {
-      service = (await ecs.send(new CreateServiceCommand(input))).service
+      service = (await ecs.send(new (await loadEcs()).CreateServiceCommand(input))).service
       report.created = true
       deps.info(`created service ${request.service}`)
     } catch (error) {
@@ -472,7 +469,7 @@ export async function deployToEcs(deps: DeployDeps, request: DeployRequest): Pro
       return report
     }
     try {
-      service = (await ecs.send(new UpdateServiceCommand(update))).service
+      service = (await ecs.send(new (await loadEcs()).UpdateServiceCommand(update))).service
     } catch (error) {
       throw describeAwsError(error, {
         action: 'ecs:UpdateService',
@@ -563,8 +560,13 @@ async function continuePaused(
   let sd
   try {
     sd = arn
-      ? (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })))
-          .serviceDeployments?.[0]
+      ? (
+          await ecs.send(
+            new (await loadEcs()).DescribeServiceDeploymentsCommand({
+              serviceDeploymentArns: [arn]
+            })
+          )
+        ).serviceDeployments?.[0]
       : undefined
   } catch (error) {
     throw describeAwsError(error, { action: 'ecs:DescribeServiceDeployments', resource: arn })
@@ -592,7 +594,7 @@ async function continuePaused(
   try {
     if (paused?.hookId) {
       await ecs.send(
-        new ContinueServiceDeploymentCommand({
+        new (await loadEcs()).ContinueServiceDeploymentCommand({
           serviceDeploymentArn: arn,
           hookId: paused.hookId,
           action
@@ -603,7 +605,10 @@ async function continuePaused(
       )
     } else if (action === 'ROLLBACK') {
       await ecs.send(
-        new StopServiceDeploymentCommand({ serviceDeploymentArn: arn, stopType: 'ROLLBACK' })
+        new (await loadEcs()).StopServiceDeploymentCommand({
+          serviceDeploymentArn: arn,
+          stopType: 'ROLLBACK'
+        })
       )
       deps.info(`rolling back the deployment at stage ${sd.lifecycleStage ?? '?'}`)
     } else {

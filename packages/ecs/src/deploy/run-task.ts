@@ -3,17 +3,12 @@
  * network configuration and launch type, a command override, and a wait until it stopped. A non-zero exit of an
  * essential container fails the deployment before UpdateService.
  */
-import {
-  DescribeTasksCommand,
-  type ECSClient,
-  RunTaskCommand,
-  type Service,
-  type Task
-} from '@aws-sdk/client-ecs'
+import type { ECSClient, Service, Task } from '@aws-sdk/client-ecs'
 import { ActionError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
 import type { TaskDefinition } from '../task-definition/render.js'
 import { PollInterval } from './poll.js'
+import { loadEcs } from '../sdk.js'
 
 export interface RunTaskSpec {
   command: string[]
@@ -63,7 +58,7 @@ export async function runTaskBefore(
   let task: Task | undefined
   try {
     const out = await deps.ecs.send(
-      new RunTaskCommand({
+      new (await loadEcs()).RunTaskCommand({
         cluster,
         taskDefinition: taskDefinitionArn,
         count: 1,
@@ -96,7 +91,9 @@ export async function runTaskBefore(
       )
     }
     await deps.sleep(interval.next('unchanged'))
-    const out = await deps.ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }))
+    const out = await deps.ecs.send(
+      new (await loadEcs()).DescribeTasksCommand({ cluster, tasks: [taskArn] })
+    )
     task = out.tasks?.[0]
   }
   const c = task.containers?.find((x) => x.name === container)

@@ -3,24 +3,13 @@
  * UpdateService returned — to a terminal state. "The service is stable" is not success: a service that the
  * circuit breaker rolled back is stable too. Success is our deployment COMPLETED with our revision running.
  */
-import {
-  DescribeServiceDeploymentsCommand,
-  DescribeServicesCommand,
-  DescribeTasksCommand,
-  type Deployment,
-  type ECSClient,
-  ListTasksCommand,
-  type Service,
-  type ServiceDeployment,
-  StopServiceDeploymentCommand,
-  type Task,
-  UpdateServiceCommand
-} from '@aws-sdk/client-ecs'
+import type { Deployment, ECSClient, Service, ServiceDeployment, Task } from '@aws-sdk/client-ecs'
 import { ActionError, errorMessage } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError, isTransientError } from '@shipline/aws'
 import { describeGroups, groupStoppedTasks, isUnableEvent, type StoppedGroup } from './diagnose.js'
 import { PollInterval, type PollOptions, DEFAULT_POLL } from './poll.js'
 import { hookLabel, type StageRecord, stageReached, StageWatcher } from './stages.js'
+import { loadEcs } from '../sdk.js'
 
 export type DeployStatus =
   'SUCCESSFUL' | 'FAILED' | 'ROLLED_BACK' | 'TIMED_OUT' | 'CANCELLED' | 'NOT_WAITED' | 'PAUSED'
@@ -142,7 +131,10 @@ export class DeploymentTracker {
   private async describe(): Promise<{ service: Service; sd: ServiceDeployment | undefined }> {
     const { ecs } = this.deps
     const out = await ecs.send(
-      new DescribeServicesCommand({ cluster: this.ours.cluster, services: [this.ours.service] })
+      new (await loadEcs()).DescribeServicesCommand({
+        cluster: this.ours.cluster,
+        services: [this.ours.service]
+      })
     )
     const service = out.services?.[0]
     if (!service) {
@@ -162,7 +154,7 @@ export class DeploymentTracker {
       mine.rolloutState === 'IN_PROGRESS'
     if (this.ours.serviceDeploymentArn && !plainRolling) {
       const sds = await ecs.send(
-        new DescribeServiceDeploymentsCommand({
+        new (await loadEcs()).DescribeServiceDeploymentsCommand({
           serviceDeploymentArns: [this.ours.serviceDeploymentArn]
         })
       )
@@ -196,7 +188,7 @@ export class DeploymentTracker {
   private async stoppedTasks(): Promise<Task[]> {
     const { ecs } = this.deps
     const list = await ecs.send(
-      new ListTasksCommand({
+      new (await loadEcs()).ListTasksCommand({
         cluster: this.ours.cluster,
         startedBy: this.ours.deploymentId,
         desiredStatus: 'STOPPED'
@@ -205,7 +197,10 @@ export class DeploymentTracker {
     const fresh = (list.taskArns ?? []).filter((arn) => !this.seenStopped.has(arn))
     for (let i = 0; i < fresh.length; i += 100) {
       const out = await ecs.send(
-        new DescribeTasksCommand({ cluster: this.ours.cluster, tasks: fresh.slice(i, i + 100) })
+        new (await loadEcs()).DescribeTasksCommand({
+          cluster: this.ours.cluster,
+          tasks: fresh.slice(i, i + 100)
+        })
       )
       for (const task of out.tasks ?? []) {
         if (task.taskArn && task.lastStatus === 'STOPPED') {
@@ -227,14 +222,14 @@ export class DeploymentTracker {
     try {
       if (this.ours.serviceDeploymentArn) {
         await ecs.send(
-          new StopServiceDeploymentCommand({
+          new (await loadEcs()).StopServiceDeploymentCommand({
             serviceDeploymentArn: this.ours.serviceDeploymentArn,
             stopType: 'ROLLBACK'
           })
         )
       } else if (this.ours.previousTaskDefinitionArn) {
         await ecs.send(
-          new UpdateServiceCommand({
+          new (await loadEcs()).UpdateServiceCommand({
             cluster: this.ours.cluster,
             service: this.ours.service,
             taskDefinition: this.ours.previousTaskDefinitionArn

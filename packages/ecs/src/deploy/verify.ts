@@ -3,19 +3,21 @@
  * image (in its own registry's account and region), the execution and task roles (and that they trust
  * ecs-tasks.amazonaws.com), secrets and SSM parameters, awslogs groups, and the service's target groups' ports.
  * A check the role may not perform is SKIP with the permission that would enable it, never a failure.
+ * Each client's SDK package loads on the first check that needs it.
  */
-import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs'
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr'
-import { DescribeClustersCommand, type ECSClient, type Service } from '@aws-sdk/client-ecs'
-import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { GetRoleCommand } from '@aws-sdk/client-iam'
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager'
-import { GetParametersCommand } from '@aws-sdk/client-ssm'
+import type { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs'
+import type { ECRClient } from '@aws-sdk/client-ecr'
+import type { ECSClient, Service } from '@aws-sdk/client-ecs'
+import type { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
+import type { GetRoleCommand } from '@aws-sdk/client-iam'
+import type { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager'
+import type { GetParametersCommand } from '@aws-sdk/client-ssm'
 import { errorMessage } from '@shipline/action-kit'
 import { awsErrorCode, isAccessDenied } from '@shipline/aws'
-import { parseEcrRegistry } from '@shipline/ecr'
+import { loadEcr, parseEcrRegistry } from '@shipline/ecr'
 import { parseImageReference } from '@shipline/oci'
 import type { TaskDefinition } from '../task-definition/render.js'
+import { loadEcs } from '../sdk.js'
 
 export type CheckStatus = 'OK' | 'FAIL' | 'SKIP'
 
@@ -104,7 +106,9 @@ function trustsEcsTasks(document: string | undefined): boolean {
 async function checkCluster(clients: VerifyClients, cluster: string): Promise<Check> {
   const subject = `cluster ${cluster}`
   return attempt(subject, 'ecs:DescribeClusters', async () => {
-    const out = await clients.ecs.send(new DescribeClustersCommand({ clusters: [cluster] }))
+    const out = await clients.ecs.send(
+      new (await loadEcs()).DescribeClustersCommand({ clusters: [cluster] })
+    )
     const found = out.clusters?.find((c) => c.status === 'ACTIVE')
     return found
       ? { subject, status: 'OK', detail: 'ACTIVE' }
@@ -139,7 +143,7 @@ async function checkImage(
     const imageId = ref.digest ? { imageDigest: ref.digest } : { imageTag: ref.tag ?? 'latest' }
     try {
       await clients.ecr(region).send(
-        new DescribeImagesCommand({
+        new (await loadEcr()).DescribeImagesCommand({
           registryId,
           repositoryName: ref.repository,
           imageIds: [imageId]
@@ -166,7 +170,9 @@ async function checkRole(clients: VerifyClients, kind: string, arn: string): Pro
   if (!name) return { subject, status: 'FAIL', detail: 'not an IAM role ARN' }
   return attempt(subject, 'iam:GetRole', async () => {
     try {
-      const out = await clients.iam.send(new GetRoleCommand({ RoleName: name }))
+      const out = await clients.iam.send(
+        new (await import('@aws-sdk/client-iam')).GetRoleCommand({ RoleName: name })
+      )
       return trustsEcsTasks(out.Role?.AssumeRolePolicyDocument)
         ? { subject, status: 'OK', detail: 'exists and trusts ecs-tasks.amazonaws.com' }
         : {
@@ -192,7 +198,9 @@ async function checkSecret(
   const subject = `secret ${name} of ${container}: ${valueFrom}`
   if (/^arn:aws[\w-]*:ssm:|^(?!arn:)/.test(valueFrom)) {
     return attempt(subject, 'ssm:GetParameters', async () => {
-      const out = await clients.ssm.send(new GetParametersCommand({ Names: [valueFrom] }))
+      const out = await clients.ssm.send(
+        new (await import('@aws-sdk/client-ssm')).GetParametersCommand({ Names: [valueFrom] })
+      )
       return out.InvalidParameters?.length
         ? { subject, status: 'FAIL', detail: 'SSM parameter does not exist' }
         : { subject, status: 'OK', detail: 'SSM parameter exists' }
@@ -202,7 +210,11 @@ async function checkSecret(
   const secretArn = valueFrom.split(':').slice(0, 7).join(':')
   return attempt(subject, 'secretsmanager:DescribeSecret', async () => {
     try {
-      await clients.secrets.send(new DescribeSecretCommand({ SecretId: secretArn }))
+      await clients.secrets.send(
+        new (await import('@aws-sdk/client-secrets-manager')).DescribeSecretCommand({
+          SecretId: secretArn
+        })
+      )
       return { subject, status: 'OK', detail: 'secret exists' }
     } catch (error) {
       if (awsErrorCode(error) === 'ResourceNotFoundException')
@@ -224,7 +236,10 @@ async function checkLogGroup(
   }
   return attempt(subject, 'logs:DescribeLogGroups', async () => {
     const out = await clients.logs.send(
-      new DescribeLogGroupsCommand({ logGroupNamePrefix: group, limit: 50 })
+      new (await import('@aws-sdk/client-cloudwatch-logs')).DescribeLogGroupsCommand({
+        logGroupNamePrefix: group,
+        limit: 50
+      })
     )
     return out.logGroups?.some((g) => g.logGroupName === group)
       ? { subject, status: 'OK', detail: 'exists' }
@@ -265,7 +280,9 @@ async function checkTargetGroup(
   return attempt(subject, 'elasticloadbalancing:DescribeTargetGroups', async () => {
     try {
       const out = await clients.elbv2.send(
-        new DescribeTargetGroupsCommand({ TargetGroupArns: [lb.targetGroupArn as string] })
+        new (await import('@aws-sdk/client-elastic-load-balancing-v2')).DescribeTargetGroupsCommand(
+          { TargetGroupArns: [lb.targetGroupArn as string] }
+        )
       )
       const tg = out.TargetGroups?.[0]
       return {

@@ -1,7 +1,8 @@
 /** Loads the source task definition from ECS (DescribeTaskDefinition with tags). */
-import { DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs'
+import type { ECSClient } from '@aws-sdk/client-ecs'
 import { ActionError } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError } from '@shipline/aws'
+import { loadEcs } from '../sdk.js'
 
 /** Family names: letters, digits, hyphens and underscores, up to 255. */
 export const FAMILY_PATTERN = /^[A-Za-z0-9_-]{1,255}$/
@@ -43,7 +44,7 @@ export async function describeTaskDefinitionSource(
   let out
   try {
     out = await ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: id, include: ['TAGS'] })
+      new (await loadEcs()).DescribeTaskDefinitionCommand({ taskDefinition: id, include: ['TAGS'] })
     )
   } catch (error) {
     const code = awsErrorCode(error)

@@ -3,7 +3,7 @@
  * reference parser, refuse `latest` unless allowed, and resolve tags to digests: ECR images through ECR
  * DescribeImages, images of any other registry through that registry's own OCI distribution API.
  */
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr'
+import type { ECRClient } from '@aws-sdk/client-ecr'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError } from '@shipline/aws'
 import { parseEcrRegistry } from '@shipline/ecr'
@@ -17,6 +17,7 @@ import {
   resolveRegistryDigest,
   withDigest
 } from '@shipline/oci'
+import { loadEcr } from '@shipline/ecr'
 
 export interface ImageRequest {
   container: string
@@ -157,7 +158,7 @@ async function describeEcrDigest(
   let details
   try {
     const out = await client.send(
-      new DescribeImagesCommand({
+      new (await loadEcr()).DescribeImagesCommand({
         ...(ecr ? { registryId: ecr.accountId } : {}),
         repositoryName: ref.repository,
         imageIds: [{ imageTag: ref.tag }]
