@@ -180,7 +180,7 @@ export function buildEcsModel(
     const values = Object.values((sdk[source] ?? {}) as Record<string, unknown>)
     if (values.length === 0 || !values.every((v) => typeof v === 'string'))
       throw new SchemaFormatError(`${source} is not an enum of strings`)
-    enums[key] = values as string[]
+    enums[key] = values
   }
 
   return {

@@ -78,14 +78,17 @@ describe('the ECS model read from the SDK schema', () => {
   })
 })
 
-/** Two Shape graphs are the same: kinds, names, required and member names, through every reachable shape. */
-function sameShape(a: Shape, b: Shape, seen = new Set<string>()): void {
+/**
+ * Two Shape graphs are the same: kinds, names, required and member names, through every reachable
+ * shape. Returns how many named shapes it compared.
+ */
+function sameShape(a: Shape, b: Shape, seen = new Set<string>()): number {
   expect(a.kind).toBe(b.kind)
-  if (!('name' in a) || !('name' in b)) return
+  if (!('name' in a) || !('name' in b)) return seen.size
   expect(a.name).toBe(b.name)
   const key = `${a.kind}:${a.name}`
-  if (a.name !== 'list' && a.name !== 'map' && seen.has(key)) return
-  seen.add(key)
+  if (a.name !== 'list' && a.name !== 'map' && seen.has(key)) return seen.size
+  if (a.name !== 'list' && a.name !== 'map') seen.add(key)
   if (a.kind === 'list' && b.kind === 'list') sameShape(a.member(), b.member(), seen)
   else if (a.kind === 'map' && b.kind === 'map') sameShape(a.value(), b.value(), seen)
   else if (a.kind === 'structure' && b.kind === 'structure') {
@@ -93,6 +96,7 @@ function sameShape(a: Shape, b: Shape, seen = new Set<string>()): void {
     expect({ [a.name]: a.required }).toEqual({ [b.name]: b.required })
     for (const [name, member] of a.members) sameShape(member(), b.members.get(name)!(), seen)
   }
+  return seen.size
 }
 
 describe('the generated model table', () => {
@@ -122,7 +126,13 @@ describe('the generated model table', () => {
   })
 
   it('gives the same shapes as reading the SDK schema at run time', () => {
-    sameShape(taskDefinitionShape(), shapeOf(RegisterTaskDefinitionRequest$))
+    const compared = sameShape(taskDefinitionShape(), shapeOf(RegisterTaskDefinitionRequest$))
+    const table = ECS_MODEL
+    expect(compared).toBe(
+      Object.keys(table.structures).length +
+        Object.keys(table.lists).length +
+        Object.keys(table.maps).length
+    )
   })
 
   it('carries the enum values the SDK exports', () => {
@@ -182,7 +192,7 @@ describe('the generated model table', () => {
     })
     const shapeFor = shapesOf(table)
     const root = shapeFor('RegisterTaskDefinitionRequest')
-    sameShape(root, shapeOf(request))
+    expect(sameShape(root, shapeOf(request))).toBe(4)
     const deep = shapeFor('Node')
     expect(deep.kind === 'structure' && deep.members.get('children')!()).toMatchObject({
       kind: 'list',
@@ -191,6 +201,23 @@ describe('the generated model table', () => {
     const child = deep.kind === 'structure' && deep.members.get('children')!()
     expect(child && child.kind === 'list' && child.member()).toBe(deep)
   })
+
+  it.each(['model', 'validate', 'overrides', 'ecs-model.generated'])(
+    'leaves %s.ts free of run-time imports of the AWS SDK (type-only imports are erased)',
+    (module) => {
+      const source = readFileSync(
+        join(REPO_ROOT, `packages/ecs/src/task-definition/${module}.ts`),
+        'utf8'
+      )
+      const sdkImports = [
+        ...source.matchAll(
+          /^\s*(?:import|export)\s+(?!type\b)[^'";]*?['"](@aws-sdk\/[^'"]+)['"]/gm
+        ),
+        ...source.matchAll(/\bimport\(\s*['"](@aws-sdk\/[^'"]+)['"]/g)
+      ].map((m) => m[1])
+      expect(sdkImports).toEqual([])
+    }
+  )
 
   it('rejects a table that refers to a shape it lacks', () => {
     const broken: EcsModelTable = { ...ECS_MODEL, root: 'Missing' }
