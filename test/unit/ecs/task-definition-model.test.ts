@@ -2,12 +2,23 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { RegisterTaskDefinitionRequest$ } from '@aws-sdk/client-ecs'
+import { ECS_MODEL } from '../../../packages/ecs/src/task-definition/ecs-model.generated.js'
 import {
   describeOnlyMembers,
+  type EcsModelTable,
+  modelEnum,
+  SchemaFormatError,
+  type Shape,
   shapeAt,
-  shapeOf,
+  shapesOf,
   taskDefinitionShape
 } from '../../../packages/ecs/src/task-definition/model.js'
+import {
+  buildEcsModel,
+  ENUM_SOURCES,
+  renderEcsModelModule,
+  shapeOf
+} from '../../../scripts/ecs-model.js'
 import { DESCRIBE_ONLY_FIELDS } from '../../../packages/ecs/src/task-definition/render.js'
 import {
   closestKey,
@@ -58,8 +69,159 @@ describe('the ECS model read from the SDK schema', () => {
   })
 
   it('reads structures straight from the exported static schema', () => {
-    expect(shapeOf(RegisterTaskDefinitionRequest$)).toBe(taskDefinitionShape())
+    const fromSdk = shapeOf(RegisterTaskDefinitionRequest$)
+    expect(fromSdk).toBe(shapeOf(RegisterTaskDefinitionRequest$))
+    expect(fromSdk.kind === 'structure' && [...fromSdk.members.keys()]).toEqual([
+      ...taskDefinitionShape().members.keys()
+    ])
     expect(() => shapeOf([99, 'ns', 'Weird', 0, []])).toThrow(/unexpected format/)
+  })
+})
+
+/**
+ * Two Shape graphs are the same: kinds, names, required and member names, through every reachable
+ * shape. Returns how many named shapes it compared.
+ */
+function sameShape(a: Shape, b: Shape, seen = new Set<string>()): number {
+  expect(a.kind).toBe(b.kind)
+  if (!('name' in a) || !('name' in b)) return seen.size
+  expect(a.name).toBe(b.name)
+  const key = `${a.kind}:${a.name}`
+  if (a.name !== 'list' && a.name !== 'map' && seen.has(key)) return seen.size
+  if (a.name !== 'list' && a.name !== 'map') seen.add(key)
+  if (a.kind === 'list' && b.kind === 'list') sameShape(a.member(), b.member(), seen)
+  else if (a.kind === 'map' && b.kind === 'map') sameShape(a.value(), b.value(), seen)
+  else if (a.kind === 'structure' && b.kind === 'structure') {
+    expect({ [a.name]: [...a.members.keys()] }).toEqual({ [b.name]: [...b.members.keys()] })
+    expect({ [a.name]: a.required }).toEqual({ [b.name]: b.required })
+    for (const [name, member] of a.members) sameShape(member(), b.members.get(name)!(), seen)
+  }
+  return seen.size
+}
+
+describe('the generated model table', () => {
+  it('is up to date with the installed @aws-sdk/client-ecs (else run npm run gen:ecs-model)', () => {
+    const fresh = buildEcsModel()
+    const stale = JSON.stringify(fresh) !== JSON.stringify(ECS_MODEL)
+    // Deep equality of the data (member order included); the hint names the fix when it fails.
+    expect({
+      table: ECS_MODEL,
+      fix: stale ? 'stale: run npm run gen:ecs-model and commit the result' : 'none'
+    }).toEqual({ table: fresh, fix: 'none' })
+  })
+
+  it('records the SDK version it was generated from, and how to regenerate, in its header', () => {
+    const sdk = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'node_modules/@aws-sdk/client-ecs/package.json'), 'utf8')
+    ) as { version: string }
+    expect(ECS_MODEL.sdkVersion).toBe(sdk.version)
+    const text = readFileSync(
+      join(REPO_ROOT, 'packages/ecs/src/task-definition/ecs-model.generated.ts'),
+      'utf8'
+    )
+    expect(text).toMatch(/^\/\/ GENERATED FILE/)
+    expect(text).toContain(`@aws-sdk/client-ecs ${sdk.version}`)
+    expect(text).toContain('npm run gen:ecs-model')
+    expect(renderEcsModelModule(ECS_MODEL)).toContain('export const ECS_MODEL')
+  })
+
+  it('gives the same shapes as reading the SDK schema at run time', () => {
+    const compared = sameShape(taskDefinitionShape(), shapeOf(RegisterTaskDefinitionRequest$))
+    const table = ECS_MODEL
+    expect(compared).toBe(
+      Object.keys(table.structures).length +
+        Object.keys(table.lists).length +
+        Object.keys(table.maps).length
+    )
+  })
+
+  it('carries the enum values the SDK exports', () => {
+    expect(Object.keys(ECS_MODEL.enums)).toEqual(Object.keys(ENUM_SOURCES))
+    expect(modelEnum('RegisterTaskDefinitionRequest.networkMode')).toEqual([
+      'awsvpc',
+      'bridge',
+      'host',
+      'none'
+    ])
+    expect(modelEnum('RuntimePlatform.cpuArchitecture')).toEqual(
+      expect.arrayContaining(['X86_64', 'ARM64'])
+    )
+    expect(() => modelEnum('Nope.nothing')).toThrow(SchemaFormatError)
+  })
+
+  it('reads recursive structures from the SDK schema and resolves them from the table by name', () => {
+    // A stand-in for the SDK module: Node has a list of child Nodes, and a map of Nodes by name.
+    const node: unknown[] = [3, 'ns', 'Node', 0]
+    const nodes = [1, 'ns', 'Nodes', 0, () => node]
+    const byName = [2, 'ns', 'NodesByName', 0, 0, () => node]
+    node.push(['label', 'children', 'named', 'kind'], [0, () => nodes, () => byName, 0], 1)
+    const request = [
+      3,
+      'ns',
+      'RegisterTaskDefinitionRequest',
+      0,
+      ['containerDefinitions', 'root', 'tags'],
+      [() => nodes, () => node, 64 | 0],
+      1
+    ]
+    const table = buildEcsModel(
+      {
+        RegisterTaskDefinitionRequest$: request,
+        TaskDefinition$: [3, 'ns', 'TaskDefinition', 0, ['root', 'arn'], [() => node, 0]],
+        Kind: { A: 'a', B: 'b' }
+      },
+      { version: '0.0.0', enumSources: { 'Node.kind': 'Kind' } }
+    )
+    expect(table).toEqual({
+      sdkVersion: '0.0.0',
+      root: 'RegisterTaskDefinitionRequest',
+      structures: {
+        RegisterTaskDefinitionRequest: {
+          members: { containerDefinitions: 'Nodes', root: 'Node', tags: 'list<string>' },
+          required: ['containerDefinitions']
+        },
+        Node: {
+          members: { label: 'string', children: 'Nodes', named: 'NodesByName', kind: 'string' },
+          required: ['label']
+        }
+      },
+      lists: { Nodes: 'Node' },
+      maps: { NodesByName: 'Node' },
+      enums: { 'Node.kind': ['a', 'b'] },
+      describeOnly: ['arn']
+    })
+    const shapeFor = shapesOf(table)
+    const root = shapeFor('RegisterTaskDefinitionRequest')
+    expect(sameShape(root, shapeOf(request))).toBe(4)
+    const deep = shapeFor('Node')
+    expect(deep.kind === 'structure' && deep.members.get('children')!()).toMatchObject({
+      kind: 'list',
+      name: 'Nodes'
+    })
+    const child = deep.kind === 'structure' && deep.members.get('children')!()
+    expect(child && child.kind === 'list' && child.member()).toBe(deep)
+  })
+
+  it.each(['model', 'validate', 'overrides', 'ecs-model.generated'])(
+    'leaves %s.ts free of run-time imports of the AWS SDK (type-only imports are erased)',
+    (module) => {
+      const source = readFileSync(
+        join(REPO_ROOT, `packages/ecs/src/task-definition/${module}.ts`),
+        'utf8'
+      )
+      const sdkImports = [
+        ...source.matchAll(
+          /^\s*(?:import|export)\s+(?!type\b)[^'";]*?['"](@aws-sdk\/[^'"]+)['"]/gm
+        ),
+        ...source.matchAll(/\bimport\(\s*['"](@aws-sdk\/[^'"]+)['"]/g)
+      ].map((m) => m[1])
+      expect(sdkImports).toEqual([])
+    }
+  )
+
+  it('rejects a table that refers to a shape it lacks', () => {
+    const broken: EcsModelTable = { ...ECS_MODEL, root: 'Missing' }
+    expect(() => shapesOf(broken)('Missing')).toThrow(/unknown shape "Missing".*gen:ecs-model/)
   })
 })
 

@@ -1,15 +1,13 @@
 /**
- * The ECS RegisterTaskDefinition request model, read at run time from the schema that ships inside
- * `@aws-sdk/client-ecs` (the same static schema the SDK serialises with), so member names and types
- * follow the installed SDK and are never copied by hand.
+ * The ECS RegisterTaskDefinition request model, read from a table generated at build time from the
+ * static schema that ships inside `@aws-sdk/client-ecs` (the same schema the SDK serialises with), so
+ * member names and types follow the SDK and are never copied by hand, yet validating a task definition
+ * does not load the SDK client (it costs more than the whole start-up budget of render-task-def).
  *
- * Static schema format (@smithy/core/schema): numbers are simple types (0 string, 1 number, 2 boolean,
- * 4–7 timestamps, 15 document, 21/42 blob, 64|x list of x, 128|x map of x); arrays are
- * `[kind, namespace, name, traits, …]` with kind 0 (alias), 1 (list), 2 (map), 3 (structure: member
- * names, member schemas, count of required leading members), 4 (union); `[schema, traits]` pairs wrap
- * members; functions are lazy references.
+ * The table is `ecs-model.generated.ts`, written by `scripts/gen-ecs-model.ts` (`npm run gen:ecs-model`);
+ * test/unit/ecs/task-definition-model.test.ts fails when it no longer matches the installed SDK.
  */
-import { RegisterTaskDefinitionRequest$, TaskDefinition$ } from '@aws-sdk/client-ecs'
+import { ECS_MODEL } from './ecs-model.generated.js'
 
 export type Shape =
   | { kind: 'string' | 'number' | 'boolean' | 'timestamp' | 'document' | 'blob' }
@@ -22,6 +20,33 @@ export type Shape =
       required: readonly string[]
     }
 
+/**
+ * A reference to a shape in the table: a simple type (`string`, `number`, `boolean`, `timestamp`,
+ * `document`, `blob`), an unnamed list or map of a simple type (`list<string>`, `map<string>`), or the
+ * name of a structure, list or map of the table.
+ */
+export type ShapeRef = string
+
+/** The generated model table (see ecs-model.generated.ts). */
+export interface EcsModelTable {
+  /** Version of @aws-sdk/client-ecs the table was generated from. */
+  sdkVersion: string
+  /** The RegisterTaskDefinition request structure (the body of a task-definition file). */
+  root: string
+  /** Structures (and unions) by name: member → shape reference, in model order; required members. */
+  structures: Readonly<
+    Record<string, { members: Readonly<Record<string, ShapeRef>>; required?: readonly string[] }>
+  >
+  /** Named lists by name → member shape reference. */
+  lists: Readonly<Record<string, ShapeRef>>
+  /** Named maps by name → value shape reference. */
+  maps: Readonly<Record<string, ShapeRef>>
+  /** Allowed values of enum members, keyed `<Structure>.<member>`, in the SDK's order. */
+  enums: Readonly<Record<string, readonly string[]>>
+  /** Members of a described TaskDefinition that a RegisterTaskDefinition request does not have. */
+  describeOnly: readonly string[]
+}
+
 export class SchemaFormatError extends Error {
   constructor(detail: string) {
     super(`the ECS model bundled with @aws-sdk/client-ecs has an unexpected format: ${detail}`)
@@ -29,79 +54,58 @@ export class SchemaFormatError extends Error {
   }
 }
 
-const cache = new WeakMap<object, Shape>()
+const SIMPLE = new Set(['string', 'number', 'boolean', 'timestamp', 'document', 'blob'])
+const UNNAMED = /^(list|map)<(.+)>$/
 
-function deref(ref: unknown): unknown {
-  return typeof ref === 'function' ? (ref as () => unknown)() : ref
-}
-
-/** Unwraps `[schema, traits]` member pairs and lazy references. */
-function unwrap(ref: unknown): unknown {
-  let value = deref(ref)
-  while (Array.isArray(value) && value.length === 2) value = deref(value[0])
-  return value
-}
-
-function simple(code: number): Shape {
-  if (code === 0) return { kind: 'string' }
-  if (code === 1 || code === 17 || code === 19) return { kind: 'number' }
-  if (code === 2) return { kind: 'boolean' }
-  if (code >= 4 && code <= 7) return { kind: 'timestamp' }
-  if (code === 15) return { kind: 'document' }
-  if (code === 21 || code === 42) return { kind: 'blob' }
-  if (code >= 64 && code < 128)
-    return { kind: 'list', name: 'list', member: () => simple(code & 0b0011_1111) }
-  if (code >= 128 && code <= 255)
-    return { kind: 'map', name: 'map', value: () => simple(code & 0b0011_1111) }
-  throw new SchemaFormatError(`unknown simple schema code ${code}`)
-}
-
-/** Converts one static schema (or reference to one) into a Shape. */
-export function shapeOf(ref: unknown): Shape {
-  const schema = unwrap(ref)
-  if (typeof schema === 'number') return simple(schema)
-  if (schema === 'unit') return { kind: 'document' }
-  if (!Array.isArray(schema) || schema.length < 5 || typeof schema[0] !== 'number') {
-    throw new SchemaFormatError(`cannot read schema ${JSON.stringify(schema)?.slice(0, 80)}`)
+/** The Shape graph of one model table, built lazily and once per named shape (recursion-safe). */
+export function shapesOf(table: EcsModelTable): (ref: ShapeRef) => Shape {
+  const cache = new Map<string, Shape>()
+  const lazy = (ref: ShapeRef): (() => Shape) => {
+    let resolved: Shape | undefined
+    return () => (resolved ??= resolve(ref))
   }
-  const cached = cache.get(schema)
-  if (cached) return cached
-  const [kind, , name] = schema as [number, string, string]
-  let shape: Shape
-  if (kind === 0) shape = shapeOf(schema[4])
-  else if (kind === 1) shape = { kind: 'list', name, member: lazy(schema[4]) }
-  else if (kind === 2) shape = { kind: 'map', name, value: lazy(schema[5]) }
-  else if (kind === 3 || kind === 4) {
-    const names = schema[4] as unknown
-    const members = schema[5] as unknown
-    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
-      throw new SchemaFormatError(`structure ${name} has no member-name list`)
+  const resolve = (ref: ShapeRef): Shape => {
+    if (SIMPLE.has(ref)) return { kind: ref as 'string' }
+    const unnamed = UNNAMED.exec(ref)
+    if (unnamed) {
+      const inner = lazy(unnamed[2] as string)
+      return unnamed[1] === 'list'
+        ? { kind: 'list', name: 'list', member: inner }
+        : { kind: 'map', name: 'map', value: inner }
     }
-    const list = Array.isArray(members) ? members : names.map(() => members)
-    const map = new Map<string, () => Shape>()
-    names.forEach((member: string, index: number) => map.set(member, lazy(list[index])))
-    const requiredCount = kind === 3 && typeof schema[6] === 'number' ? schema[6] : 0
-    shape = {
-      kind: 'structure',
-      name,
-      members: map,
-      required: names.slice(0, requiredCount)
+    const cached = cache.get(ref)
+    if (cached) return cached
+    let shape: Shape
+    const structure = Object.hasOwn(table.structures, ref) ? table.structures[ref] : undefined
+    if (structure) {
+      shape = {
+        kind: 'structure',
+        name: ref,
+        members: new Map(Object.entries(structure.members).map(([key, to]) => [key, lazy(to)])),
+        required: structure.required ?? []
+      }
+    } else if (Object.hasOwn(table.lists, ref)) {
+      shape = { kind: 'list', name: ref, member: lazy(table.lists[ref] as string) }
+    } else if (Object.hasOwn(table.maps, ref)) {
+      shape = { kind: 'map', name: ref, value: lazy(table.maps[ref] as string) }
+    } else {
+      throw new SchemaFormatError(
+        `unknown shape ${JSON.stringify(ref)} in the generated table; run npm run gen:ecs-model`
+      )
     }
-  } else throw new SchemaFormatError(`unknown schema kind ${kind} (${name})`)
-  cache.set(schema, shape)
-  return shape
+    cache.set(ref, shape)
+    return shape
+  }
+  return resolve
 }
 
-function lazy(ref: unknown): () => Shape {
-  let resolved: Shape | undefined
-  return () => (resolved ??= shapeOf(ref))
-}
-
+let shapeFor: ((ref: ShapeRef) => Shape) | undefined
 let requestShape: Shape | undefined
 
 /** The shape of a RegisterTaskDefinition request (the body of a task-definition file). */
 export function taskDefinitionShape(): Extract<Shape, { kind: 'structure' }> {
-  requestShape ??= shapeOf(RegisterTaskDefinitionRequest$)
+  shapeFor ??= shapesOf(ECS_MODEL)
+  requestShape ??= shapeFor(ECS_MODEL.root)
   if (requestShape.kind !== 'structure' || !requestShape.members.has('containerDefinitions')) {
     throw new SchemaFormatError(
       'RegisterTaskDefinitionRequest is not a structure with containerDefinitions'
@@ -127,9 +131,15 @@ export function shapeAt(path: readonly (string | number)[]): Shape | undefined {
 
 /** Members of a described TaskDefinition that a RegisterTaskDefinition request does not have (read from the model). */
 export function describeOnlyMembers(): string[] {
-  const described = shapeOf(TaskDefinition$)
-  if (described.kind !== 'structure')
-    throw new SchemaFormatError('TaskDefinition is not a structure')
-  const request = taskDefinitionShape()
-  return [...described.members.keys()].filter((key) => !request.members.has(key))
+  return [...ECS_MODEL.describeOnly]
+}
+
+/** Enum values of the model, keyed `<Structure>.<member>` (e.g. `RuntimePlatform.cpuArchitecture`). */
+export const MODEL_ENUMS: EcsModelTable['enums'] = ECS_MODEL.enums
+
+/** The allowed values of one enum member of the model; throws when the table lacks it. */
+export function modelEnum(key: string): readonly string[] {
+  const values = Object.hasOwn(MODEL_ENUMS, key) ? MODEL_ENUMS[key] : undefined
+  if (!values) throw new SchemaFormatError(`no enum ${key} in the generated table`)
+  return values
 }

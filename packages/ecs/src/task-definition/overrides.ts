@@ -3,8 +3,8 @@
  * input (or `containers.<name>.<key>`) it reads in its InputError, with the fix.
  */
 import { InputError } from '@shipline/action-kit'
-import { CPUArchitecture, LogDriver, OSFamily } from '@aws-sdk/client-ecs'
 import { validateRoleArn } from '@shipline/aws'
+import { modelEnum } from './model.js'
 
 /** Set (or, with `remove`, delete) one named entry. */
 export type NamedChange =
@@ -110,7 +110,10 @@ export function validateEnvFileArn(input: string, arn: string): void {
   )
 }
 
-export const LOG_DRIVERS: readonly string[] = [...Object.values(LogDriver), 'logentries']
+export const LOG_DRIVERS: readonly string[] = [
+  ...modelEnum('LogConfiguration.logDriver'),
+  'logentries'
+]
 
 export function validateLogDriver(input: string, driver: string): string {
   const found = LOG_DRIVERS.find((d) => d === driver.trim().toLowerCase())
@@ -246,8 +249,8 @@ export interface RuntimePlatform {
 /** `LINUX/ARM64`, `linux/arm64` (Docker platform style) or `WINDOWS_SERVER_2022_CORE/X86_64`. */
 export function parseRuntimePlatform(input: string, value: string): RuntimePlatform {
   const [os, arch, extra] = value.trim().split('/')
-  const families = Object.values(OSFamily) as string[]
-  const arches = Object.values(CPUArchitecture) as string[]
+  const families = modelEnum('RuntimePlatform.operatingSystemFamily')
+  const arches = modelEnum('RuntimePlatform.cpuArchitecture')
   const osName = families.find((f) => f.toLowerCase() === (os ?? '').trim().toLowerCase())
   const archAlias: Record<string, string> = {
     amd64: 'X86_64',

@@ -1,22 +1,9 @@
 /**
- * Validates a task definition against the ECS model read from the SDK (see model.ts): unknown or
+ * Validates a task definition against the ECS model generated from the SDK (see model.ts): unknown or
  * misspelled keys (with the closest valid key), wrong types, missing required members and a few enum
  * members whose allowed values the SDK exports.
  */
-import {
-  ApplicationProtocol,
-  Compatibility,
-  ContainerCondition,
-  CPUArchitecture,
-  EnvironmentFileType,
-  IpcMode,
-  LogDriver,
-  NetworkMode,
-  OSFamily,
-  PidMode,
-  TransportProtocol
-} from '@aws-sdk/client-ecs'
-import { type Shape, taskDefinitionShape } from './model.js'
+import { MODEL_ENUMS, type Shape, taskDefinitionShape } from './model.js'
 
 export type KeyPath = readonly (string | number)[]
 
@@ -25,20 +12,8 @@ export interface ModelIssue {
   problem: string
 }
 
-/** Enum values the SDK exports, keyed by `<Structure>.<member>` of the model. */
-const ENUMS: Record<string, readonly string[]> = {
-  'RegisterTaskDefinitionRequest.networkMode': Object.values(NetworkMode),
-  'RegisterTaskDefinitionRequest.pidMode': Object.values(PidMode),
-  'RegisterTaskDefinitionRequest.ipcMode': Object.values(IpcMode),
-  'RegisterTaskDefinitionRequest.requiresCompatibilities': Object.values(Compatibility),
-  'LogConfiguration.logDriver': Object.values(LogDriver),
-  'RuntimePlatform.cpuArchitecture': Object.values(CPUArchitecture),
-  'RuntimePlatform.operatingSystemFamily': Object.values(OSFamily),
-  'PortMapping.protocol': Object.values(TransportProtocol),
-  'PortMapping.appProtocol': Object.values(ApplicationProtocol),
-  'EnvironmentFile.type': Object.values(EnvironmentFileType),
-  'ContainerDependency.condition': Object.values(ContainerCondition)
-}
+/** Enum values the SDK exports (from the generated model table), keyed by `<Structure>.<member>` of the model. */
+const ENUMS: Readonly<Record<string, readonly string[]>> = MODEL_ENUMS
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
