@@ -1,6 +1,3 @@
-import { Sha256 } from '@aws-crypto/sha256-js'
-import { HttpRequest } from '@smithy/protocol-http'
-import { SignatureV4 } from '@smithy/signature-v4'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types'
 
 /** The prefix every EKS bearer token carries (aws eks get-token, aws-iam-authenticator). */
@@ -47,6 +44,12 @@ function encode(value: string): string {
 export async function createEksToken(options: EksTokenOptions): Promise<EksToken> {
   const now = options.now ?? Date.now
   const host = stsHost(options.region)
+  // The signer loads with the first token, never on import: a run that fails on its inputs does not pay for it.
+  const [{ Sha256 }, { HttpRequest }, { SignatureV4 }] = await Promise.all([
+    import('@aws-crypto/sha256-js'),
+    import('@smithy/protocol-http'),
+    import('@smithy/signature-v4')
+  ])
   const request = new HttpRequest({
     method: 'GET',
     protocol: 'https:',
