@@ -11,6 +11,7 @@ import {
   execCommand,
   githubContext,
   InputError,
+  loadYamlParser,
   maskSecret,
   runAction,
   setOutputs,
@@ -282,6 +283,8 @@ async function runGitops(inputs: GitopsModeInputs): Promise<void> {
 export async function run(deps: DeployEksManifestDeps = defaultDeps()): Promise<void> {
   await runAction(ACTION_NAME, async () => {
     const inputs = deps.getInputs()
+    // Manifests and GitOps files are YAML: both modes read it.
+    await loadYamlParser()
     if (inputs.mode === 'apply') await runApply(deps, inputs)
     else await runGitops(inputs)
   })

@@ -9,6 +9,7 @@ import {
   readInputFile,
   runAction,
   setOutputs,
+  withYamlParser,
   writeSummary
 } from '@shipline/action-kit'
 import type { AwsAuthInputs } from '@shipline/aws'
@@ -79,11 +80,8 @@ export async function run(deps: RenderDeps = defaultDeps()): Promise<void> {
     let raw: unknown
     let from: string
     if (source.kind === 'file') {
-      raw = parseTaskDefinitionText(
-        source.input,
-        source.display,
-        deps.readFile(source.path, source.input, source.display)
-      )
+      const text = deps.readFile(source.path, source.input, source.display)
+      raw = await withYamlParser(() => parseTaskDefinitionText(source.input, source.display, text))
       from = source.display
     } else {
       raw = await (await session()).describe(source.id, source.input)

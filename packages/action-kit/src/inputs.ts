@@ -1,7 +1,7 @@
 import * as core from './workflow-commands.js'
+import { yaml } from './yaml.js'
 import { parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser'
 import { readFileSync, statSync } from 'node:fs'
-import { parseDocument } from 'yaml'
 import { InputError } from './errors.js'
 
 /** The raw value of an input, trimmed; empty when unset. Never read at module top level. */
@@ -179,7 +179,7 @@ export function parseJsonText(name: string, text: string): unknown {
 
 /** YAML 1.2 (JSON is valid YAML too) with the parser's line and column on errors. */
 export function parseYamlText(name: string, text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const doc = yaml.parseDocument(text, { prettyErrors: false, uniqueKeys: true })
   const first = doc.errors[0]
   if (first) {
     const { line, column } = lineColumn(text, first.pos[0])

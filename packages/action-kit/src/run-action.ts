@@ -1,6 +1,7 @@
 import * as core from './workflow-commands.js'
 import { ActionError, errorMessage } from './errors.js'
 import { redactSecrets } from './masking.js'
+import { withYamlParser } from './yaml.js'
 
 function debugEnabled(): boolean {
   return process.env['SHIPLINE_DEBUG'] === 'true' || process.env['RUNNER_DEBUG'] === '1'
@@ -33,8 +34,8 @@ export async function runAction(name: string, body: () => Promise<void> | void):
  */
 export async function checkedInputs<I>(name: string, parse: () => I): Promise<I | undefined> {
   let inputs: I | undefined
-  await runAction(name, () => {
-    inputs = parse()
+  await runAction(name, async () => {
+    inputs = await withYamlParser(parse)
   })
   return inputs
 }

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { parseAllDocuments } from 'yaml'
-import { InputError, lineColumn, readInputFile, resolvePathInput } from '@shipline/action-kit'
+import { InputError, lineColumn, readInputFile, resolvePathInput, yaml } from '@shipline/action-kit'
 
 export interface KubeObject {
   apiVersion: string
@@ -146,7 +145,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Parses one manifest file (multi-document YAML; `kind: List` flattened); every document must be an object. */
 export function parseManifestText(input: string, shownAs: string, text: string): LoadedObject[] {
-  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true })
+  const docs = yaml.parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true })
   if (!Array.isArray(docs)) {
     throw new InputError(input, `"${shownAs}" is not YAML`, 'Fix the file.')
   }

@@ -3,8 +3,7 @@
  * port of the service's load balancer, optional hook functions), or take a provided one (YAML or JSON) and replace
  * every TaskDefinition in it with the revision being deployed; check its containers and ports against that revision.
  */
-import { InputError } from '@shipline/action-kit'
-import { parse as parseYaml } from 'yaml'
+import { InputError, yaml } from '@shipline/action-kit'
 import type { TaskDefinition } from '../task-definition/render.js'
 
 /** The lifecycle events of an ECS deployment that can run a hook function (the others are CodeDeploy's own). */
@@ -92,7 +91,7 @@ function targetServices(doc: AppSpecDocument): Record<string, unknown>[] {
 export function parseAppSpec(input: string, display: string, text: string): AppSpecDocument {
   let doc: unknown
   try {
-    doc = parseYaml(text)
+    doc = yaml.parse(text)
   } catch (error) {
     throw new InputError(
       input,

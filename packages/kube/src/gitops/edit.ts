@@ -2,17 +2,8 @@
  * GitOps edits that keep every byte of a file except the values they change: the YAML is parsed only to find
  * node ranges, and new values are spliced into the original text (comments, order, quoting and indentation stay).
  */
-import {
-  type Document,
-  isMap,
-  isScalar,
-  isSeq,
-  type Pair,
-  parseAllDocuments,
-  type Scalar,
-  visit,
-  type YAMLMap
-} from 'yaml'
+import { yaml } from '@shipline/action-kit'
+import type { Document, Pair, Scalar, YAMLMap } from 'yaml'
 import { parseImageReference, repositoryUri } from '@shipline/oci'
 import {
   type ImageSpec,
@@ -94,7 +85,7 @@ function insertPair(
 ): void {
   const first = map.items[0]
   const last = map.items[map.items.length - 1]
-  if (!first || !last || map.flow || !isScalar(first.key) || !first.key.range) return
+  if (!first || !last || map.flow || !yaml.isScalar(first.key) || !first.key.range) return
   const indent = ' '.repeat(columnOf(ctx.text, first.key.range[0]))
   const lastNode = (last.value ?? last.key) as { range?: [number, number, number] } | null
   const end = lineEnd(ctx.text, lastNode?.range?.[1] ?? first.key.range[1])
@@ -106,7 +97,7 @@ function insertPair(
 function removePair(ctx: EditContext, pair: Pair, where: string): void {
   const key = pair.key as Scalar | null
   const value = pair.value as Scalar | null
-  if (!key?.range || !isScalar(value) || !value.range) return
+  if (!key?.range || !yaml.isScalar(value) || !value.range) return
   const start = ctx.text.lastIndexOf('\n', key.range[0] - 1)
   const end = lineEnd(ctx.text, value.range[1])
   ctx.splices.push({ start: start < 0 ? 0 : start, end, text: '' })
@@ -115,12 +106,12 @@ function removePair(ctx: EditContext, pair: Pair, where: string): void {
 
 function pairOf(map: YAMLMap, key: string): Pair | undefined {
   const items: Pair[] = map.items
-  return items.find((p) => isScalar(p.key) && p.key.value === key)
+  return items.find((p) => yaml.isScalar(p.key) && p.key.value === key)
 }
 
 function scalarOf(map: YAMLMap, key: string): Scalar | undefined {
   const pair = pairOf(map, key)
-  return pair && isScalar(pair.value) ? pair.value : undefined
+  return pair && yaml.isScalar(pair.value) ? pair.value : undefined
 }
 
 function findSpec(ctx: EditContext, key: string | undefined): ImageSpec | undefined {
@@ -143,17 +134,17 @@ function setTagAndDigest(
   const tagPair = pairOf(map, tagKey)
   const digestPair = pairOf(map, 'digest')
   if (tag) {
-    if (tagPair && isScalar(tagPair.value)) {
+    if (tagPair && yaml.isScalar(tagPair.value)) {
       replaceScalar(ctx, tagPair.value, tag, `${where}.${tagKey}`, true)
     } else if (!tagPair) insertPair(ctx, map, tagKey, tag, `${where}.${tagKey}`)
   } else if (tagPair && digest && tagKey === 'newTag') {
     removePair(ctx, tagPair, `${where}.${tagKey}`)
   }
   if (digest) {
-    if (digestPair && isScalar(digestPair.value)) {
+    if (digestPair && yaml.isScalar(digestPair.value)) {
       replaceScalar(ctx, digestPair.value, digest, `${where}.digest`, true)
     } else if (!digestPair) insertPair(ctx, map, 'digest', digest, `${where}.digest`)
-  } else if (digestPair && isScalar(digestPair.value) && digestPair.value.value) {
+  } else if (digestPair && yaml.isScalar(digestPair.value) && digestPair.value.value) {
     removePair(ctx, digestPair, `${where}.digest`)
   }
 }
@@ -171,9 +162,9 @@ function isKustomization(file: string, doc: Document): boolean {
 
 function editKustomization(ctx: EditContext, doc: Document): void {
   const images = doc.get('images', true)
-  if (!isSeq(images)) return
+  if (!yaml.isSeq(images)) return
   for (const item of images.items) {
-    if (!isMap(item)) continue
+    if (!yaml.isMap(item)) continue
     const name = scalarOf(item, 'name')
     const newName = scalarOf(item, 'newName')
     const target = newName ?? name
@@ -192,7 +183,7 @@ function editWorkloads(ctx: EditContext, doc: Document): void {
     const spec = findSpec(ctx, manifestImageKey(slot.image))
     if (!spec) continue
     const node = doc.getIn(slot.path, true)
-    if (!isScalar(node)) continue
+    if (!yaml.isScalar(node)) continue
     const meta = js as { kind: string; metadata?: { name?: string } }
     replaceScalar(
       ctx,
@@ -207,12 +198,12 @@ function editHelmValues(ctx: EditContext, doc: Document, keys: string[]): void {
   for (const dotted of keys) {
     const path = dotted.split('.')
     const node = doc.getIn(path, true)
-    if (isScalar(node) && typeof node.value === 'string') {
+    if (yaml.isScalar(node) && typeof node.value === 'string') {
       const spec = findSpec(ctx, manifestImageKey(node.value))
       if (spec) replaceScalar(ctx, node, imageText(spec), `values ${dotted}`)
       continue
     }
-    if (!isMap(node)) continue
+    if (!yaml.isMap(node)) continue
     const repository = scalarOf(node, 'repository') ?? scalarOf(node, 'name')
     if (!repository) continue
     const registry = scalarOf(node, 'registry')
@@ -229,7 +220,7 @@ const MARKER = /(?:^|\s)shipline-image:\s*(\S+)/
 
 /** Lines marked `# shipline-image: <repository>[:tag|:digest|:name]` (any file shape, like Flux setters). */
 function editMarkers(ctx: EditContext, doc: Document): void {
-  visit(doc, {
+  yaml.visit(doc, {
     Scalar: (_key, node) => {
       const match = MARKER.exec(node.comment ?? '')
       if (!match || typeof node.value !== 'string') return
@@ -276,7 +267,7 @@ export function editGitopsFile(
   helmValuesKeys: string[],
   used: Set<string>
 ): FileEditResult {
-  const docs = parseAllDocuments(text, { uniqueKeys: false })
+  const docs = yaml.parseAllDocuments(text, { uniqueKeys: false })
   if (!Array.isArray(docs)) return { text, changes: [] }
   const ctx: EditContext = { text, file, images, used, splices: [], changes: [] }
   for (const doc of docs) {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from '@jest/globals'
+import { withYamlParser, yaml, YamlParserNotLoaded } from '@shipline/action-kit'
+
+describe('withYamlParser', () => {
+  it('returns a parse that needed no YAML without running it again', async () => {
+    let calls = 0
+    await expect(withYamlParser(() => ++calls)).resolves.toBe(1)
+    expect(calls).toBe(1)
+  })
+
+  it('runs a parse again, once, after it found the YAML parser not loaded', async () => {
+    let calls = 0
+    const parse = (): string => {
+      calls += 1
+      if (calls === 1) throw new YamlParserNotLoaded()
+      return 'parsed'
+    }
+    await expect(withYamlParser(parse)).resolves.toBe('parsed')
+    expect(calls).toBe(2)
+  })
+
+  it('passes any other error through without a second run', async () => {
+    let calls = 0
+    const parse = (): never => {
+      calls += 1
+      throw new Error('bad input')
+    }
+    await expect(withYamlParser(parse)).rejects.toThrow('bad input')
+    expect(calls).toBe(1)
+  })
+})
+
+describe('yaml (the forwarding facade)', () => {
+  it('parses with the loaded parser (test/helpers/load-yaml-parser.ts loads it)', () => {
+    expect(yaml.parse('a: [1, 2]')).toEqual({ a: [1, 2] })
+    const doc = yaml.parseDocument('k: v')
+    expect(yaml.isMap(doc.contents)).toBe(true)
+    expect(yaml.parseAllDocuments('a: 1\n---\nb: 2\n')).toHaveLength(2)
+  })
+})
