@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+
+// Issue 15's start-up rules, checked over the sources (npm run bench measures what they buy):
+// - the product packages load the AWS SDK, the EKS token signer and the YAML parser on first use, never on import,
+//   so that an entry point checking its inputs (and render-task-def rendering a file) loads none of them;
+// - every action's index.ts checks its inputs before it imports the module that does the work.
+const root = resolve(import.meta.dirname, '../..')
+const PRODUCT = ['action-kit', 'aws', 'oci', 'ecr', 'ecs', 'kube']
+const ACTIONS = readdirSync(join(root, 'actions')).filter((name) =>
+  readdirSync(join(root, 'actions', name)).includes('action.yml')
+)
+
+/** Packages whose code costs more to load than an action's whole validation path. */
+const HEAVY = /^(?:@aws-sdk\/|@smithy\/(?!types$)|@aws-crypto\/|yaml$)/
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? tsFiles(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : []
+  )
+}
+
+/** Value imports and re-exports (not `import type`) with their specifiers. */
+function valueImports(source: string): string[] {
+  const found: string[] = []
+  const patterns = [
+    /^\s*import\s+(?!type\s)(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm,
+    /^\s*export\s+(?!type\s)(?:\*|\{[^}]*\})(?:\s+as\s+\w+)?\s+from\s+['"]([^'"]+)['"]/gm
+  ]
+  for (const pattern of patterns)
+    for (const m of source.matchAll(pattern)) found.push(m[1] as string)
+  return found
+}
+
+describe('start-up rules', () => {
+  it('no product package imports the AWS SDK, the signer or yaml at module level', () => {
+    const offenders: string[] = []
+    for (const name of PRODUCT) {
+      for (const file of tsFiles(join(root, 'packages', name, 'src'))) {
+        for (const spec of valueImports(readFileSync(file, 'utf8'))) {
+          if (HEAVY.test(spec)) offenders.push(`${relative(root, file)} imports ${spec}`)
+        }
+      }
+    }
+    expect(offenders).toEqual([])
+  })
+
+  it('the rule above sees a static SDK import and lets type imports and import() through', () => {
+    expect(valueImports("import { ECSClient } from '@aws-sdk/client-ecs'\n")).toEqual([
+      '@aws-sdk/client-ecs'
+    ])
+    expect(valueImports("import type { Service } from '@aws-sdk/client-ecs'\n")).toEqual([])
+    expect(valueImports("const m = await import('@aws-sdk/client-ecs')\n")).toEqual([])
+  })
+
+  it('each product package is free of import-time side effects, as its package.json declares', () => {
+    for (const name of PRODUCT) {
+      const manifest = JSON.parse(
+        readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')
+      ) as { sideEffects?: unknown }
+      expect({ name, sideEffects: manifest.sideEffects }).toEqual({ name, sideEffects: false })
+      for (const file of tsFiles(join(root, 'packages', name, 'src'))) {
+        const source = readFileSync(file, 'utf8')
+        // a bare `import './x.js'` or a top-level call would be dropped or reordered by the bundler
+        expect({ file: relative(root, file), bare: /^import\s+['"]/m.test(source) }).toEqual({
+          file: relative(root, file),
+          bare: false
+        })
+        expect({
+          file: relative(root, file),
+          call: /^(?:await\s+)?[A-Za-z_$][\w$.]*\(/m.test(source)
+        }).toEqual({ file: relative(root, file), call: false })
+      }
+    }
+  })
+
+  it.each(ACTIONS)('%s: index.ts checks the inputs before importing main.js', (name) => {
+    const source = readFileSync(join(root, 'actions', name, 'src', 'index.ts'), 'utf8')
+    expect(valueImports(source)).not.toContain('./main.js')
+    const check = source.indexOf('checkedInputs(')
+    // (build-tag-push's post step imports main.js first: it has no inputs to check)
+    const load = source.lastIndexOf("import('./main.js')")
+    expect(check).toBeGreaterThan(-1)
+    expect(load).toBeGreaterThan(check)
+  })
+
+  it.each(ACTIONS)('%s: inputs.ts imports nothing heavy', (name) => {
+    const source = readFileSync(join(root, 'actions', name, 'src', 'inputs.ts'), 'utf8')
+    expect(valueImports(source).filter((spec) => HEAVY.test(spec))).toEqual([])
+  })
+})
