@@ -41,7 +41,8 @@ export function distFiles(dist) {
       return path
     }
     // `["<action>",()=>Promise.all([r.e(1),r.e(2)]).then(...)` or, for one chunk, `["<action>",()=>r.e(1).then(...)`
-    const at = entrySource.indexOf(`${JSON.stringify(action)},()=>`)
+    // (minified; a SHIPLINE_SOURCE_MAPS=1 build has spaces and single quotes)
+    const at = entrySource.search(new RegExp(`["']${action}["']\\s*,\\s*\\(\\)\\s*=>`))
     const end = at < 0 ? -1 : entrySource.indexOf('.then(', at)
     if (end < 0) {
       throw new Error(
@@ -75,5 +76,8 @@ export function fileBytes(dist, files) {
 }
 
 function chunkIds(source) {
-  return [...new Set([...source.matchAll(/\.e\((\d+)\)/g)].map((m) => m[1]))]
+  // `r.e(1)`; unminified, `r.e(/* import() */ 1)`
+  return [
+    ...new Set([...source.matchAll(/\.e\((?:\s*\/\*[^*]*\*\/\s*)?(\d+)\)/g)].map((m) => m[1]))
+  ]
 }
