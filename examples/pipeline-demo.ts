@@ -222,9 +222,10 @@ function standIns(workflowRepository: string): Record<string, StandIn> {
           join(REPO_ROOT, 'actions', name, 'action.yml'),
           join(target, 'actions', name, 'action.yml')
         )
-        if (existsSync(join(REPO_ROOT, 'dist', name)))
-          cpSync(join(REPO_ROOT, 'dist', name), join(target, 'dist', name), { recursive: true })
       }
+      // dist/<action>/index.js runs code from dist/_shared/ (one build of every action): copy all of dist/.
+      if (existsSync(join(REPO_ROOT, 'dist')))
+        cpSync(join(REPO_ROOT, 'dist'), join(target, 'dist'), { recursive: true })
       log(`${workflowRepository}@${given['ref']} (this working tree) → ${given['path']}`)
       return { ref: given['ref'] ?? '' }
     },
