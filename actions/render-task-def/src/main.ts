@@ -9,7 +9,7 @@ import {
   readInputFile,
   runAction,
   setOutputs,
-  withYamlParser,
+  withParsers,
   writeSummary
 } from '@shipline/action-kit'
 import type { AwsAuthInputs } from '@shipline/aws'
@@ -81,7 +81,7 @@ export async function run(deps: RenderDeps = defaultDeps()): Promise<void> {
     let from: string
     if (source.kind === 'file') {
       const text = deps.readFile(source.path, source.input, source.display)
-      raw = await withYamlParser(() => parseTaskDefinitionText(source.input, source.display, text))
+      raw = await withParsers(() => parseTaskDefinitionText(source.input, source.display, text))
       from = source.display
     } else {
       raw = await (await session()).describe(source.id, source.input)

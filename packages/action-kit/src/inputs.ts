@@ -1,6 +1,6 @@
 import * as core from './workflow-commands.js'
-import { yaml } from './yaml.js'
-import { parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser'
+import { jsonc, yaml } from './parsers.js'
+import type { ParseError } from 'jsonc-parser'
 import { readFileSync, statSync } from 'node:fs'
 import { InputError } from './errors.js'
 
@@ -159,6 +159,7 @@ export function parseJsonText(name: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown
   } catch (error) {
+    const { parseTree, printParseErrorCode } = jsonc()
     const errors: ParseError[] = []
     parseTree(text, errors, { allowTrailingComma: false, disallowComments: true })
     const first = errors[0]

@@ -1,7 +1,7 @@
 import * as core from './workflow-commands.js'
 import { ActionError, errorMessage } from './errors.js'
 import { redactSecrets } from './masking.js'
-import { withYamlParser } from './yaml.js'
+import { withParsers } from './parsers.js'
 
 function debugEnabled(): boolean {
   return process.env['SHIPLINE_DEBUG'] === 'true' || process.env['RUNNER_DEBUG'] === '1'
@@ -35,7 +35,7 @@ export async function runAction(name: string, body: () => Promise<void> | void):
 export async function checkedInputs<I>(name: string, parse: () => I): Promise<I | undefined> {
   let inputs: I | undefined
   await runAction(name, async () => {
-    inputs = await withYamlParser(parse)
+    inputs = await withParsers(parse)
   })
   return inputs
 }

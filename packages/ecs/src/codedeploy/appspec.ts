@@ -3,7 +3,7 @@
  * port of the service's load balancer, optional hook functions), or take a provided one (YAML or JSON) and replace
  * every TaskDefinition in it with the revision being deployed; check its containers and ports against that revision.
  */
-import { InputError, yaml } from '@shipline/action-kit'
+import { InputError, ParserNotLoaded, yaml } from '@shipline/action-kit'
 import type { TaskDefinition } from '../task-definition/render.js'
 
 /** The lifecycle events of an ECS deployment that can run a hook function (the others are CodeDeploy's own). */
@@ -93,6 +93,7 @@ export function parseAppSpec(input: string, display: string, text: string): AppS
   try {
     doc = yaml.parse(text)
   } catch (error) {
+    if (error instanceof ParserNotLoaded) throw error
     throw new InputError(
       input,
       `"${display}" is neither YAML nor JSON (${(error as Error).message.split('\n')[0]})`,
