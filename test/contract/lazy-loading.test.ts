@@ -79,6 +79,22 @@ describe('start-up rules', () => {
     }
   })
 
+  it("shipped code never calls the global fetch (its first use costs ~0.2 s: action-kit's httpFetch instead)", () => {
+    const offenders: string[] = []
+    const files = [
+      ...PRODUCT.flatMap((name) => tsFiles(join(root, 'packages', name, 'src'))),
+      ...ACTIONS.flatMap((name) => tsFiles(join(root, 'actions', name, 'src')))
+    ]
+    for (const file of files) {
+      const lines = readFileSync(file, 'utf8').split('\n')
+      lines.forEach((line, i) => {
+        if (/^\s*(?:\/\/|\*)/.test(line)) return
+        if (/(?<![\w.$])fetch\(/.test(line)) offenders.push(`${relative(root, file)}:${i + 1}`)
+      })
+    }
+    expect(offenders).toEqual([])
+  })
+
   it.each(ACTIONS)('%s: index.ts checks the inputs before importing main.js', (name) => {
     const source = readFileSync(join(root, 'actions', name, 'src', 'index.ts'), 'utf8')
     expect(valueImports(source)).not.toContain('./main.js')

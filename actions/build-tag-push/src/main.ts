@@ -2,20 +2,27 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { core } from '@shipline/action-kit'
-import { ECRClient } from '@aws-sdk/client-ecr'
+import type { ECRClient } from '@aws-sdk/client-ecr'
 import {
   ActionError,
   type Exec,
   execCommand,
   type GitHubContext,
   githubContext,
+  httpFetch,
   runAction,
   setOutputs,
   withGroup,
   writeSummary
 } from '@shipline/action-kit'
-import { type AwsAuthInputs, type AwsSession, createAwsClients } from '@shipline/aws'
-import { describeImage, ensureRepository, type Fetcher, parseEcrRegistry } from '@shipline/ecr'
+import { type AwsAuthInputs, type AwsSession, createAwsClients, loadSts } from '@shipline/aws'
+import {
+  describeImage,
+  ensureRepository,
+  type Fetcher,
+  loadEcr,
+  parseEcrRegistry
+} from '@shipline/ecr'
 import {
   buildxConfigDir,
   createDockerConfigDir,
@@ -49,14 +56,14 @@ export function defaultDeps(): Deps {
   const authenticated = (auth: AwsAuthInputs) => (session ??= createAwsClients(auth))
   return {
     exec: execCommand,
-    ecr: async (auth) => (await authenticated(auth)).client(ECRClient),
+    ecr: async (auth) => (await authenticated(auth)).client((await loadEcr()).ECRClient),
     kmsKeyArn: async (auth, keyId) => {
       // Loaded only when an existing repository's key must be compared with an alias.
       const { DescribeKeyCommand, KMSClient } = await import('@aws-sdk/client-kms')
       const kms = (await authenticated(auth)).client(KMSClient)
       return (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.Arn
     },
-    fetch: (url) => fetch(url),
+    fetch: (url) => httpFetch(url),
     now: () => Date.now(),
     env: process.env
   }
@@ -108,6 +115,8 @@ async function main(deps: Deps): Promise<void> {
       'Run this action in a GitHub Actions job (GITHUB_SHA, or the pull_request head SHA, names the commit to tag)'
     )
   }
+  // The SDK modules load while git runs (loading is no AWS call: the workspace is still checked before any).
+  void Promise.all([loadSts(), loadEcr()]).catch(() => undefined)
   if (!promoting) {
     await checkWorkspaceHead(
       deps,
@@ -124,6 +133,16 @@ async function main(deps: Deps): Promise<void> {
   const fingerprint = buildFingerprint(inputs.build, gh.workspace)
 
   const ecr = await deps.ecr(inputs.auth)
+  // The commit tag is looked up while the repository is checked (a re-run needs both, and neither waits for the
+  // other); the answer counts only if the repository already existed.
+  const lookup = commit
+    ? describeImage(
+        ecr,
+        { repositoryName: inputs.repository, registryId: inputs.registryId },
+        { imageTag: commit.full }
+      )
+    : undefined
+  lookup?.catch(() => undefined)
   const repo = await withGroup(`Repository ${inputs.repository}`, () =>
     ensureRepository(ecr, {
       repositoryName: inputs.repository,
@@ -159,19 +178,15 @@ async function main(deps: Deps): Promise<void> {
     mode = 'promoted'
   } else {
     const commitTag = commit!.full
-    const existing = await describeImage(
-      ecr,
-      { repositoryName: repo.repositoryName, registryId: repo.registryId },
-      { imageTag: commitTag }
-    )
+    const existing = repo.created ? undefined : await lookup
     if (existing?.imageDigest) {
       core.info(
         `${repo.repositoryName}:${commitTag} already exists (${existing.imageDigest}): checking its build inputs`
       )
-      await checkReusable(ctx, existing.imageDigest, commitTag, fingerprint)
+      const manifest = await checkReusable(ctx, existing.imageDigest, commitTag, fingerprint)
       core.info(`Its build inputs match: skipping the build`)
       result = {
-        ...(await tagExisting(ctx, existing, tags, commit)),
+        ...(await tagExisting(ctx, existing, tags, commit, manifest)),
         reusedBecause: 'this commit was already built from the same build inputs'
       }
       mode = 'reused'

@@ -81,10 +81,15 @@ export async function tagExisting(
   ctx: PublishContext,
   detail: ImageDetail,
   tags: string[],
-  commit?: CommitTags
+  commit?: CommitTags,
+  /** The image's manifest when checkReusable has read it already. */
+  known?: ImageManifest
 ): Promise<ImageResult> {
   const digest = detail.imageDigest as string
-  const manifest = await getImageManifest(ctx.ecr, ref(ctx.repo), { imageDigest: digest })
+  const manifest =
+    known?.digest === digest
+      ? known
+      : await getImageManifest(ctx.ecr, ref(ctx.repo), { imageDigest: digest })
   const missing = tags.filter((t) => !(detail.imageTags ?? []).includes(t))
   const result = await withCommitTagAdvice(commit, () =>
     putImageTags(ctx.ecr, ref(ctx.repo), manifest, writeOrder(missing, commit?.full))
@@ -127,14 +132,16 @@ async function withCommitTagAdvice<T>(
 /**
  * Checks that an image found under the commit tag was built from the same build inputs (the fingerprint label), so it
  * may be reused; otherwise fails naming the inputs that differ and the fix. Reads the label from the image config in ECR.
+ * Returns the image's manifest (for tagExisting).
  */
 export async function checkReusable(
   ctx: PublishContext,
   digest: string,
   commitTag: string,
   expected: Fingerprint
-): Promise<void> {
-  const configs = await getImageConfigs(ctx.ecr, ref(ctx.repo), digest, ctx.fetch)
+): Promise<ImageManifest> {
+  const manifest = await getImageManifest(ctx.ecr, ref(ctx.repo), { imageDigest: digest })
+  const configs = await getImageConfigs(ctx.ecr, ref(ctx.repo), digest, ctx.fetch, manifest)
   const labelText = configs.map((c) => c.labels[FINGERPRINT_LABEL]).find((l) => l !== undefined)
   const found = parseFingerprint(labelText)
   const image = `${ctx.repo.repositoryName}:${commitTag} (${digest})`
@@ -153,6 +160,7 @@ export async function checkReusable(
       fix
     )
   }
+  return manifest
 }
 
 /** Promote: BatchGetImage from the source, PutImage into the target. Nothing is pulled or pushed. */
@@ -406,8 +414,8 @@ async function reuseAfterRace(ctx: BuildContext, tags: string[]): Promise<ImageR
   core.info(
     `${image} was pushed by another build of this commit (${holder.imageDigest}) while this one was building; checking its build inputs`
   )
-  await checkReusable(ctx, holder.imageDigest, ctx.commit.full, ctx.fingerprint)
-  const result = await tagExisting(ctx, holder, tags, ctx.commit)
+  const manifest = await checkReusable(ctx, holder.imageDigest, ctx.commit.full, ctx.fingerprint)
+  const result = await tagExisting(ctx, holder, tags, ctx.commit, manifest)
   return {
     ...result,
     reusedBecause: `another build of this commit pushed ${image} first, from the same build inputs; this build was discarded`

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { appendFileSync, existsSync } from 'node:fs'
 import { EOL } from 'node:os'
 import { delimiter as pathDelimiter } from 'node:path'
+import { httpFetch } from './http.js'
 
 export interface InputOptions {
   required?: boolean
@@ -194,9 +195,9 @@ export async function group<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The runner's OIDC token, requested with Node's own `fetch`: the protocol `@actions/core`'s `getIDToken` speaks
- * (GET `ACTIONS_ID_TOKEN_REQUEST_URL` + `&audience=…`, `Authorization: Bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
- * answer `{"value": "<jwt>"}`), without loading its HTTP client (with undici and tunnel, ~1 MB of bundle per action).
+ * The runner's OIDC token: the protocol `@actions/core`'s `getIDToken` speaks (GET `ACTIONS_ID_TOKEN_REQUEST_URL` +
+ * `&audience=…`, `Authorization: Bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN`, answer `{"value": "<jwt>"}`), without
+ * loading its HTTP client (with undici and tunnel, ~1 MB of bundle per action) or Node's `fetch` (see http.ts).
  * The token is masked before it is returned. Callers retry (packages/aws `fetchIdToken`).
  */
 export async function getIDToken(audience?: string): Promise<string> {
@@ -206,13 +207,13 @@ export async function getIDToken(audience?: string): Promise<string> {
   if (!requestToken) throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable')
   const url = audience ? `${base}&audience=${encodeURIComponent(audience)}` : base
   debug(`ID token url is ${url}`)
-  const response = await fetch(url, {
+  const response = await httpFetch(url, {
     headers: {
       Accept: 'application/json',
       Authorization: `Bearer ${requestToken}`,
       'User-Agent': 'actions/oidc-client'
     },
-    signal: AbortSignal.timeout(60_000)
+    timeoutMs: 60_000
   })
   if (!response.ok) {
     const body = (await response.text().catch(() => '')).slice(0, 200)

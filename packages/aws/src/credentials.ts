@@ -74,12 +74,12 @@ export function getCredentials(
 }
 
 /**
- * Memoizes `fetch` until `marginMs` before the credentials' expiration (at most half their lifetime, so short-lived
+ * Memoizes `load` until `marginMs` before the credentials' expiration (at most half their lifetime, so short-lived
  * credentials are still reused rather than re-fetched on every call); concurrent callers share one fetch.
  * `{ forceRefresh: true }` fetches anew regardless.
  */
 export function refreshingProvider(
-  fetch: () => Promise<AwsCredentialIdentity>,
+  load: () => Promise<AwsCredentialIdentity>,
   now: () => number = Date.now,
   marginMs = CREDENTIAL_REFRESH_MARGIN_MS
 ): AwsCredentialIdentityProvider {
@@ -91,7 +91,7 @@ export function refreshingProvider(
     if (current && now() < current.refreshAt) return current.credentials
     pending ??= (async () => {
       const fetchedAt = now()
-      const credentials = await fetch()
+      const credentials = await load()
       const expiresAt = credentials.expiration?.getTime() ?? Infinity
       const margin = Math.min(marginMs, Math.max(0, (expiresAt - fetchedAt) / 2))
       current = { credentials, refreshAt: expiresAt - margin }

@@ -280,9 +280,12 @@ export async function getImageConfigs(
   ecr: ECRClient,
   repo: RepoRef,
   digest: string,
-  fetcher: Fetcher = fetch
+  fetcher: Fetcher = fetch,
+  /** The manifest of `digest` when the caller has it already (saves a BatchGetImage). */
+  known?: ImageManifest
 ): Promise<ImageConfig[]> {
-  const top = await getImageManifest(ecr, repo, { imageDigest: digest })
+  const top =
+    known?.digest === digest ? known : await getImageManifest(ecr, repo, { imageDigest: digest })
   const images: PlatformManifest[] = isImageIndex(top.mediaType)
     ? platformManifests(top.manifest)
     : [{ platform: '', digest, mediaType: top.mediaType }]

@@ -1,4 +1,4 @@
-import { ActionError } from '@shipline/action-kit'
+import { ActionError, httpFetch } from '@shipline/action-kit'
 
 /** The GitHub REST calls PR mode needs (list, create, update pull requests). */
 export interface PullRequestApi {
@@ -20,7 +20,7 @@ export interface GitHubRepo {
   name: string
 }
 
-/** A fetch-based client of the GitHub REST API (GITHUB_API_URL; a GitHub App or PAT token). */
+/** A client of the GitHub REST API (GITHUB_API_URL; a GitHub App or PAT token). */
 export function githubPullRequestApi(
   repo: GitHubRepo,
   token: string,
@@ -28,7 +28,7 @@ export function githubPullRequestApi(
 ): PullRequestApi {
   const base = `${apiUrl.replace(/\/$/, '')}/repos/${encodeURIComponent(repo.owner)}/${encodeURIComponent(repo.name)}`
   const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const response = await fetch(`${base}${path}`, {
+    const response = await httpFetch(`${base}${path}`, {
       method,
       headers: {
         accept: 'application/vnd.github+json',
