@@ -11,7 +11,7 @@ export interface PollOptions {
 }
 
 export const DEFAULT_POLL: PollOptions = {
-  initialMs: 2000,
+  initialMs: 2500,
   maxMs: 15_000,
   factor: 1.5,
   jitter: 0.2
