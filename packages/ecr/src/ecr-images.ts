@@ -1,5 +1,5 @@
 import type { ECRClient, ImageDetail, ImageIdentifier } from '@aws-sdk/client-ecr'
-import { ActionError, errorMessage } from '@shipline/action-kit'
+import { ActionError, errorMessage, httpFetch } from '@shipline/action-kit'
 import { awsErrorCode, describeAwsError } from '@shipline/aws'
 import { loadEcr } from './sdk.js'
 
@@ -280,7 +280,7 @@ export async function getImageConfigs(
   ecr: ECRClient,
   repo: RepoRef,
   digest: string,
-  fetcher: Fetcher = fetch,
+  fetcher: Fetcher = httpFetch,
   /** The manifest of `digest` when the caller has it already (saves a BatchGetImage). */
   known?: ImageManifest
 ): Promise<ImageConfig[]> {

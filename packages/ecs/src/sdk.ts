@@ -1,17 +1,15 @@
 /**
  * The SDK clients packages/ecs sends commands with, each loaded on its first call and never on import: a run that
  * fails on its inputs, or renders a task definition without calling AWS, must not pay for loading them (issue 15).
+ * `import()` caches each module: later calls resolve at once.
  */
 export type EcsModule = typeof import('@aws-sdk/client-ecs')
 export type CodeDeployModule = typeof import('@aws-sdk/client-codedeploy')
 
-let ecs: Promise<EcsModule> | undefined
-let codedeploy: Promise<CodeDeployModule> | undefined
-
 export function loadEcs(): Promise<EcsModule> {
-  return (ecs ??= import('@aws-sdk/client-ecs'))
+  return import('@aws-sdk/client-ecs')
 }
 
 export function loadCodeDeploy(): Promise<CodeDeployModule> {
-  return (codedeploy ??= import('@aws-sdk/client-codedeploy'))
+  return import('@aws-sdk/client-codedeploy')
 }
