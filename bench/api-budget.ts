@@ -59,7 +59,8 @@ async function deployEcs(
         service: 'ecs',
         operation: 'DescribeServices',
         type: 'throttle',
-        rate: 0.5
+        rate: 0.5,
+        spread: true
       })
     const sinceId = b.stack.requestLog().at(-1)?.id ?? 0
     let waitFrom = 0

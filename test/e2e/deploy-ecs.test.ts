@@ -482,7 +482,8 @@ describe('deploy-ecs: rolling deployments', () => {
       service: 'ecs',
       operation: 'DescribeServices',
       type: 'throttle',
-      rate: 0.5
+      rate: 0.5,
+      spread: true
     })
     try {
       const result = await deploy(name, taskDefinition(name, images.good2))
