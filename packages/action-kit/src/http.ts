@@ -23,8 +23,12 @@ export interface HttpResponse {
   status: number
   ok: boolean
   headers: IncomingHttpHeaders
+  /** One header's value (repeated headers joined with ", "), or undefined when absent. */
+  header(name: string): string | undefined
   text(): Promise<string>
   json(): Promise<unknown>
+  /** The body's exact bytes (for hashing). */
+  bytes(): Promise<Buffer>
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -35,16 +39,30 @@ export async function httpFetch(url: string, options: HttpOptions = {}): Promise
     status,
     ok: status >= 200 && status < 300,
     headers,
-    text: () => Promise.resolve(body),
-    json: () => Promise.resolve().then(() => JSON.parse(body) as unknown)
+    header: (name) => {
+      const value = headers[name.toLowerCase()]
+      return Array.isArray(value) ? value.join(', ') : value
+    },
+    text: () => Promise.resolve(body.toString('utf8')),
+    json: () => Promise.resolve().then(() => JSON.parse(body.toString('utf8')) as unknown),
+    bytes: () => Promise.resolve(body)
   }
+}
+
+/** Headers that must not follow a redirect to another origin (as `fetch` drops them). */
+const ORIGIN_BOUND_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization'])
+
+function withoutCredentials(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).filter(([name]) => !ORIGIN_BOUND_HEADERS.has(name.toLowerCase()))
+  )
 }
 
 function send(
   url: URL,
   options: HttpOptions,
   redirectsLeft: number
-): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`))
   }
@@ -74,18 +92,19 @@ function send(
           // 303 (and 301/302 after a POST, as browsers and fetch do) turn into a GET without a body.
           const method = options.method ?? 'GET'
           const keepsMethod = status === 307 || status === 308 || method === 'GET'
-          const next: HttpOptions = keepsMethod
+          const target = new URL(location, url)
+          let next: HttpOptions = keepsMethod
             ? options
             : { ...options, method: 'GET', body: undefined }
-          send(new URL(location, url), next, redirectsLeft - 1).then(resolve, reject)
+          if (target.origin !== url.origin)
+            next = { ...next, headers: withoutCredentials(next.headers) }
+          send(target, next, redirectsLeft - 1).then(resolve, reject)
           return
         }
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
         res.on('error', reject)
-        res.on('end', () =>
-          resolve({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })
-        )
+        res.on('end', () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks) }))
       }
     )
     req.setTimeout(timeoutMs, () =>

@@ -5,6 +5,7 @@
  * then `GET <realm>?service=…&scope=repository:<name>:pull`). No credentials are ever sent.
  */
 import { createHash } from 'node:crypto'
+import { errorMessage, httpFetch, type HttpOptions, type HttpResponse } from '@shipline/action-kit'
 import { formatImageReference, type ImageReference, isValidDigest } from './image-reference.js'
 
 /** Manifest media types, the index/list types first (so a multi-platform tag resolves to its index). */
@@ -28,8 +29,11 @@ export class RegistryLookupError extends Error {
   }
 }
 
+/** How the client sends a request (action-kit's httpFetch unless a test scripts it). */
+export type RegistryHttp = (url: string, options: HttpOptions) => Promise<HttpResponse>
+
 export interface RegistryClientOptions {
-  fetch?: typeof fetch
+  http?: RegistryHttp
   /** Per-request timeout (default 15 s). */
   timeoutMs?: number
 }
@@ -54,7 +58,7 @@ export function registryApi(ref: Pick<ImageReference, 'registry' | 'repository'>
 
 /** Parses `Bearer realm="…",service="…",scope="…"` (also Basic) into its scheme and parameters. */
 export function parseChallenge(
-  header: string | null
+  header: string | null | undefined
 ): { scheme: string; params: Record<string, string> } | undefined {
   if (!header) return undefined
   const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(header)
@@ -77,29 +81,23 @@ export async function resolveRegistryDigest(
   ref: ImageReference,
   options: RegistryClientOptions = {}
 ): Promise<string> {
-  const doFetch = options.fetch ?? fetch
+  const send = options.http ?? httpFetch
   const timeoutMs = options.timeoutMs ?? 15_000
   const tag = ref.tag ?? 'latest'
   const { baseUrl, repository } = registryApi(ref)
   const url = `${baseUrl}/v2/${repository}/manifests/${encodeURIComponent(tag)}`
   const image = formatImageReference(ref)
 
-  const call = async (target: string, init: RequestInit): Promise<Response> => {
+  const call = async (target: string, init: HttpOptions): Promise<HttpResponse> => {
     try {
-      return await doFetch(target, {
-        ...init,
-        redirect: 'follow',
-        signal: AbortSignal.timeout(timeoutMs)
-      })
+      return await send(target, { ...init, timeoutMs })
     } catch (error) {
-      const reason =
-        error instanceof Error
-          ? ((error.cause as Error | undefined)?.message ?? error.message)
-          : String(error)
-      throw new RegistryLookupError(`${new URL(target).host} could not be reached (${reason})`)
+      throw new RegistryLookupError(
+        `${new URL(target).host} could not be reached (${errorMessage(error)})`
+      )
     }
   }
-  const head = (authorization?: string): Promise<Response> =>
+  const head = (authorization?: string): Promise<HttpResponse> =>
     call(url, {
       method: 'HEAD',
       headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) }
@@ -108,7 +106,7 @@ export async function resolveRegistryDigest(
   let authorization: string | undefined
   let res = await head()
   if (res.status === 401) {
-    const challenge = parseChallenge(res.headers.get('www-authenticate'))
+    const challenge = parseChallenge(res.header('www-authenticate'))
     if (challenge?.scheme !== 'bearer' || !challenge.params['realm']) {
       throw new RegistryLookupError(
         `${new URL(url).host} requires credentials to read ${repository} (no anonymous token flow offered)`,
@@ -128,7 +126,7 @@ export async function resolveRegistryDigest(
   if (!res.ok)
     throw new RegistryLookupError(`${new URL(url).host} answered HTTP ${res.status}`, res.status)
 
-  const header = res.headers.get('docker-content-digest')
+  const header = res.header('docker-content-digest')
   if (header && isValidDigest(header)) return header
   // Some registries omit the digest on HEAD: fetch the manifest and hash the exact bytes.
   const get = await call(url, {
@@ -137,7 +135,7 @@ export async function resolveRegistryDigest(
   })
   if (!get.ok)
     throw new RegistryLookupError(`${new URL(url).host} answered HTTP ${get.status}`, get.status)
-  const body = Buffer.from(await get.arrayBuffer())
+  const body = await get.bytes()
   return `sha256:${createHash('sha256').update(body).digest('hex')}`
 }
 
@@ -145,7 +143,7 @@ async function anonymousToken(
   params: Record<string, string>,
   repository: string,
   registryUrl: string,
-  call: (target: string, init: RequestInit) => Promise<Response>
+  call: (target: string, init: HttpOptions) => Promise<HttpResponse>
 ): Promise<string> {
   let realm: URL
   try {

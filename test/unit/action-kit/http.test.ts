@@ -13,6 +13,10 @@ interface Seen {
 let server: Server
 let base: string
 const seen: Seen[] = []
+/** Not valid UTF-8: a text round trip would change these bytes. */
+const BINARY = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41])
+/** The same server under another origin (localhost, not 127.0.0.1). */
+let otherOrigin: string
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -27,11 +31,17 @@ beforeAll(async () => {
       else if (path === '/temporary') res.writeHead(307, { location: '/echo' }).end()
       else if (path === '/loop') res.writeHead(302, { location: '/loop' }).end()
       else if (path === '/slow') setTimeout(() => res.end('late'), 2_000)
+      else if (path === '/binary')
+        res.writeHead(200, { 'x-one': 'a', 'set-cookie': ['b=1', 'c=2'] }).end(BINARY)
+      else if (path.startsWith('/elsewhere'))
+        res.writeHead(302, { location: `${otherOrigin}/echo` }).end()
       else res.end(`${req.method} ${body}`)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const port = (server.address() as AddressInfo).port
+  base = `http://127.0.0.1:${port}`
+  otherOrigin = `http://localhost:${port}`
 })
 
 afterAll(async () => {
@@ -76,6 +86,28 @@ describe('httpFetch', () => {
     await expect(httpFetch(`${base}/slow`, { timeoutMs: 100 })).rejects.toThrow(
       /no answer from 127\.0\.0\.1:\d+ within 100 ms/
     )
+  })
+
+  it('gives the exact body bytes and reads a header by any case, repeated ones joined', async () => {
+    const response = await httpFetch(`${base}/binary`)
+    await expect(response.bytes()).resolves.toEqual(BINARY)
+    expect(response.header('X-One')).toBe('a')
+    expect(response.header('set-cookie')).toBe('b=1, c=2')
+    expect(response.header('x-absent')).toBeUndefined()
+  })
+
+  it('keeps credentials on a same-origin redirect and drops them on a redirect to another origin', async () => {
+    const headers = { Authorization: 'Bearer secret', Cookie: 'k=v', accept: 'text/plain' }
+    await httpFetch(`${base}/see-other`, { headers })
+    expect(seen.at(-1)?.headers).toMatchObject({ authorization: 'Bearer secret', cookie: 'k=v' })
+    await httpFetch(`${base}/elsewhere`, { headers })
+    const last = seen.at(-1)
+    expect(last).toMatchObject({
+      url: '/echo',
+      headers: { host: otherOrigin.slice(7), accept: 'text/plain' }
+    })
+    expect(last?.headers).not.toHaveProperty('authorization')
+    expect(last?.headers).not.toHaveProperty('cookie')
   })
 
   it('refuses a scheme it cannot speak, and a refused connection is an error', async () => {

@@ -5,9 +5,11 @@ import {
   parseChallenge,
   parseImageReference,
   registryApi,
+  type RegistryHttp,
   RegistryLookupError,
   resolveRegistryDigest
 } from '../../../packages/oci/src/index.js'
+import type { HttpResponse } from '@shipline/action-kit'
 
 const D = `sha256:${'e'.repeat(64)}`
 
@@ -17,24 +19,40 @@ interface Call {
   headers: Record<string, string>
 }
 
-/** A scripted fetch: each handler answers one call, in order. */
-function scripted(...answers: ((call: Call) => Response)[]): {
-  fetch: typeof fetch
+/** An answer as action-kit's httpFetch gives it. */
+function answer(
+  status: number,
+  options: { headers?: Record<string, string>; body?: string } = {}
+): HttpResponse {
+  const headers = Object.fromEntries(
+    Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])
+  )
+  const body = Buffer.from(options.body ?? '')
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    headers,
+    header: (name) => headers[name.toLowerCase()],
+    text: () => Promise.resolve(body.toString('utf8')),
+    json: () => Promise.resolve().then(() => JSON.parse(body.toString('utf8')) as unknown),
+    bytes: () => Promise.resolve(body)
+  }
+}
+
+/** A scripted client: each handler answers one call, in order. */
+function scripted(...answers: ((call: Call) => HttpResponse)[]): {
+  http: RegistryHttp
   calls: Call[]
 } {
   const calls: Call[] = []
-  const fake = (input: string | URL, init?: RequestInit): Promise<Response> => {
-    const call: Call = {
-      url: input.toString(),
-      method: init?.method ?? 'GET',
-      headers: (init?.headers ?? {}) as Record<string, string>
-    }
+  const http: RegistryHttp = (url, options) => {
+    const call: Call = { url, method: options.method ?? 'GET', headers: options.headers ?? {} }
     calls.push(call)
-    const answer = answers[calls.length - 1]
-    if (!answer) return Promise.reject(new Error('unexpected call'))
-    return Promise.resolve(answer(call))
+    const next = answers[calls.length - 1]
+    if (!next) return Promise.reject(new Error('unexpected call'))
+    return Promise.resolve(next(call))
   }
-  return { fetch: fake as unknown as typeof fetch, calls }
+  return { http, calls }
 }
 
 describe('registryApi', () => {
@@ -74,19 +92,18 @@ describe('resolveRegistryDigest', () => {
   const ref = parseImageReference('ghcr.io/acme/api:v1.2.3')
 
   it('follows the anonymous token flow and returns the digest the registry serves for the tag', async () => {
-    const { fetch, calls } = scripted(
+    const { http, calls } = scripted(
       () =>
-        new Response(null, {
-          status: 401,
+        answer(401, {
           headers: {
-            'www-authenticate':
+            'WWW-Authenticate':
               'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:acme/api:pull"'
           }
         }),
-      () => Response.json({ token: 'anon' }),
-      () => new Response(null, { status: 200, headers: { 'docker-content-digest': D } })
+      () => answer(200, { body: JSON.stringify({ token: 'anon' }) }),
+      () => answer(200, { headers: { 'Docker-Content-Digest': D } })
     )
-    await expect(resolveRegistryDigest(ref, { fetch })).resolves.toBe(D)
+    await expect(resolveRegistryDigest(ref, { http })).resolves.toBe(D)
     expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
       'HEAD https://ghcr.io/v2/acme/api/manifests/v1.2.3',
       'GET https://ghcr.io/token?service=ghcr.io&scope=repository%3Aacme%2Fapi%3Apull',
@@ -98,51 +115,46 @@ describe('resolveRegistryDigest', () => {
 
   it('hashes the manifest bytes when the registry sends no digest header', async () => {
     const body = '{"schemaVersion":2}'
-    const { fetch } = scripted(
-      () => new Response(null, { status: 200 }),
-      () => new Response(body, { status: 200 })
+    const { http } = scripted(
+      () => answer(200),
+      () => answer(200, { body })
     )
-    await expect(resolveRegistryDigest(ref, { fetch })).resolves.toBe(
+    await expect(resolveRegistryDigest(ref, { http })).resolves.toBe(
       `sha256:${createHash('sha256').update(body).digest('hex')}`
     )
   })
 
-  it.each<[string, (() => Response)[], RegExp]>([
+  it.each<[string, (() => HttpResponse)[], RegExp]>([
     [
       'a registry that wants credentials',
-      [
-        () =>
-          new Response(null, { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } })
-      ],
+      [() => answer(401, { headers: { 'www-authenticate': 'Basic realm="x"' } })],
       /requires credentials/
     ],
     [
       'a token realm downgraded to http',
       [
         () =>
-          new Response(null, {
-            status: 401,
+          answer(401, {
             headers: { 'www-authenticate': 'Bearer realm="http://evil.example/token"' }
           })
       ],
       /not HTTPS/
     ],
-    ['an unknown tag', [() => new Response(null, { status: 404 })], /was not found/],
-    ['a server error', [() => new Response(null, { status: 503 })], /answered HTTP 503/]
+    ['an unknown tag', [() => answer(404)], /was not found/],
+    ['a server error', [() => answer(503)], /answered HTTP 503/]
   ])('fails plainly for %s', async (_label, answers, message) => {
-    const { fetch } = scripted(...answers)
-    const failure = resolveRegistryDigest(ref, { fetch })
+    const { http } = scripted(...answers)
+    const failure = resolveRegistryDigest(ref, { http })
     await expect(failure).rejects.toBeInstanceOf(RegistryLookupError)
     await expect(failure).rejects.toThrow(message)
   })
 
-  it('reports an unreachable registry', async () => {
-    const fetch = (() =>
-      Promise.reject(
-        new TypeError('fetch failed', { cause: new Error('ECONNREFUSED') })
-      )) as typeof globalThis.fetch
-    await expect(resolveRegistryDigest(ref, { fetch })).rejects.toThrow(
-      'ghcr.io could not be reached (ECONNREFUSED)'
+  it('reports an unreachable registry, over the real client', async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    await expect(
+      resolveRegistryDigest(parseImageReference('127.0.0.1:1/acme/api:v1'), { timeoutMs: 5_000 })
+    ).rejects.toThrow(
+      /^127\.0\.0\.1:1 could not be reached \(connect ECONNREFUSED 127\.0\.0\.1:1\)$/
     )
   })
 })
