@@ -93,6 +93,10 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
         (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client
       )
     )
+    // Only a CODE_DEPLOY service sends anything to CodeDeploy: every other deploy never loads its SDK.
+    const codedeploy = memo(async () =>
+      session.client((await import('@aws-sdk/client-codedeploy')).CodeDeployClient)
+    )
     const deployDeps: DeployDeps = {
       clients: {
         ecs,
@@ -102,7 +106,7 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
         ssm: { send: async (command) => (await ssm()).send(command) },
         logs: { send: async (command) => (await logs()).send(command) },
         elbv2: { send: async (command) => (await elbv2()).send(command) },
-        codedeploy: session.client((await import('@aws-sdk/client-codedeploy')).CodeDeployClient)
+        codedeploy: { send: async (command) => (await codedeploy()).send(command) }
       },
       accountId: session.identity.accountId,
       region: session.region,

@@ -5,6 +5,8 @@
  */
 export type EcsModule = typeof import('@aws-sdk/client-ecs')
 export type CodeDeployModule = typeof import('@aws-sdk/client-codedeploy')
+/** What the CodeDeploy code needs of a client: deploy-ecs creates the real one only for a CODE_DEPLOY service. */
+export type CodeDeploySender = Pick<import('@aws-sdk/client-codedeploy').CodeDeployClient, 'send'>
 
 export function loadEcs(): Promise<EcsModule> {
   return import('@aws-sdk/client-ecs')

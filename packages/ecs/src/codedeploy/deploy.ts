@@ -4,7 +4,7 @@
  * after the common steps, a CreateDeployment with the AppSpec content (never UpdateService) and its tracking.
  */
 import { createHash } from 'node:crypto'
-import type { CodeDeployClient, DeploymentGroupInfo } from '@aws-sdk/client-codedeploy'
+import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy'
 import type { ECSClient, Service } from '@aws-sdk/client-ecs'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
@@ -22,7 +22,7 @@ import {
 import { waitBudget, type WaitBudget } from './budget.js'
 import { checkDeploymentGroup } from './group.js'
 import { type LifecycleEventRecord, trackCodeDeploy } from './tracker.js'
-import { loadCodeDeploy } from '../sdk.js'
+import { type CodeDeploySender, loadCodeDeploy } from '../sdk.js'
 
 export interface CodeDeployRequest {
   application: string | undefined
@@ -72,7 +72,7 @@ export function codeDeployConsoleUrl(region: string, deploymentId: string): stri
 
 /** Every check of a CodeDeploy deployment, before any mutating call. */
 export async function prepareCodeDeploy(
-  codedeploy: CodeDeployClient | undefined,
+  codedeploy: CodeDeploySender | undefined,
   request: CodeDeployRequest | undefined,
   ctx: { cluster: string; service: string; existing: Service; desired: TaskDefinition }
 ): Promise<CodeDeployPlan> {
@@ -133,7 +133,7 @@ export async function prepareCodeDeploy(
 }
 
 export interface CodeDeployRunDeps {
-  codedeploy: CodeDeployClient
+  codedeploy: CodeDeploySender
   ecs: ECSClient
   region: string
   now: () => number

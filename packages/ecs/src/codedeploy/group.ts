@@ -1,5 +1,6 @@
 /** The deployment group must be an ECS blue/green group with traffic control for this cluster and service. */
-import type { CodeDeployClient, DeploymentGroupInfo } from '@aws-sdk/client-codedeploy'
+import type { DeploymentGroupInfo } from '@aws-sdk/client-codedeploy'
+import type { CodeDeploySender } from '../sdk.js'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
 import { loadCodeDeploy } from '../sdk.js'
@@ -8,7 +9,7 @@ const nameOf = (nameOrArn: string): string =>
   nameOrArn.replace(/^arn:.*:(cluster|service)\/(?:[^/]+\/)?/, '')
 
 export async function checkDeploymentGroup(
-  codedeploy: CodeDeployClient,
+  codedeploy: CodeDeploySender,
   target: { application: string; group: string; cluster: string; service: string }
 ): Promise<DeploymentGroupInfo> {
   let info: DeploymentGroupInfo | undefined

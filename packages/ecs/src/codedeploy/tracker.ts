@@ -3,7 +3,8 @@
  * the deployment's status, explains a failure (the failing event's diagnostics, ECS stopped-task reasons) and, on
  * timeout or cancel, stops the deployment with a rollback.
  */
-import type { CodeDeployClient, DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy'
+import type { DeploymentInfo, ECSTarget } from '@aws-sdk/client-codedeploy'
+import type { CodeDeploySender } from '../sdk.js'
 import type { ECSClient } from '@aws-sdk/client-ecs'
 import { describeAwsError } from '@shipline/aws'
 import { formatDuration } from './budget.js'
@@ -32,7 +33,7 @@ export interface CodeDeployTrackResult {
 }
 
 export interface CodeDeployTrackDeps {
-  codedeploy: CodeDeployClient
+  codedeploy: CodeDeploySender
   ecs: ECSClient
   now: () => number
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>

@@ -11,7 +11,6 @@ import type {
   Service,
   UpdateServiceCommandInput
 } from '@aws-sdk/client-ecs'
-import type { CodeDeployClient } from '@aws-sdk/client-codedeploy'
 import { ActionError, InputError } from '@shipline/action-kit'
 import { describeAwsError } from '@shipline/aws'
 import {
@@ -28,7 +27,7 @@ import { runTaskBefore } from './run-task.js'
 import { isLifecycleStage } from './stages.js'
 import { DeploymentTracker, type DeployStatus, type TrackResult } from './tracker.js'
 import { type Check, verifyDeployment, type VerifyClients } from './verify.js'
-import { loadEcs } from '../sdk.js'
+import { type CodeDeploySender, loadEcs } from '../sdk.js'
 
 export type TaskDefinitionInput =
   | { kind: 'file'; display: string; taskDefinition: TaskDefinition }
@@ -112,7 +111,7 @@ export interface DeployRequest {
 }
 
 export interface DeployDeps {
-  clients: VerifyClients & { ecs: ECSClient; codedeploy?: CodeDeployClient }
+  clients: VerifyClients & { ecs: ECSClient; codedeploy?: CodeDeploySender }
   accountId: string
   region: string
   localEcrHost?: string
