@@ -32,7 +32,7 @@ import {
   removeDir
 } from '@shipline/oci'
 import { ACTION_NAME, type BuildTagPushInputs, getInputs } from './inputs.js'
-import { PHASE_STATE } from './phase.js'
+import { runPhase } from './phase.js'
 import { commitTime, ociLabels, workspaceHead } from './labels.js'
 import { buildFingerprint, FINGERPRINT_LABEL, formatFingerprint } from './fingerprint.js'
 import { buildAndPush, checkReusable, type ImageResult, promote, tagExisting } from './publish.js'
@@ -78,12 +78,7 @@ const ARCH: Record<string, string> = {
 }
 
 export async function run(deps: Deps = defaultDeps()): Promise<void> {
-  if (core.getState(PHASE_STATE) === 'main') {
-    await runPost(deps)
-    return
-  }
-  core.saveState(PHASE_STATE, 'main')
-  await runMain(deps)
+  await runPhase({ main: () => runMain(deps), post: () => runPost(deps) })
 }
 
 export async function runPost(deps: Deps): Promise<void> {
