@@ -15,17 +15,8 @@ export type TaskDefinition = Record<string, unknown> & {
 }
 export type ContainerDefinition = Record<string, unknown> & { name?: string; image?: string }
 
-/** Fields DescribeTaskDefinition returns that RegisterTaskDefinition rejects. */
-export const DESCRIBE_ONLY_FIELDS = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt'
-] as const
+/** Fields DescribeTaskDefinition returns that RegisterTaskDefinition rejects (read from the SDK's model). */
+export const DESCRIBE_ONLY_FIELDS: readonly string[] = describeOnlyMembers()
 
 /** The docker label that keeps the human-readable tag of an image pinned by digest. */
 export const IMAGE_TAG_LABEL = 'shipline.image-tag'
@@ -84,8 +75,7 @@ export function normaliseTaskDefinition(raw: unknown, input: string): Normalised
     )
   }
   const stripped: string[] = []
-  const describeOnly = new Set<string>([...DESCRIBE_ONLY_FIELDS, ...describeOnlyMembers()])
-  for (const field of describeOnly) {
+  for (const field of DESCRIBE_ONLY_FIELDS) {
     if (field in doc) {
       delete doc[field]
       stripped.push(field)

@@ -64,6 +64,17 @@ describe('diffTaskDefinitions', () => {
     expect(normaliseForDiff(described)).toEqual(normaliseForDiff(rendered))
   })
 
+  it('ignores the fields ECS sets on a revision being deleted or deregistered', () => {
+    // Timestamps as `aws ecs describe-task-definition` prints them: strings, which would count as changes if kept.
+    const deleting = {
+      ...described,
+      status: 'DELETE_IN_PROGRESS',
+      deregisteredAt: '2026-12-01T10:00:00.000Z',
+      deleteRequestedAt: '2026-12-02T10:00:00.000Z'
+    }
+    expect(diffTaskDefinitions(deleting, rendered)).toEqual([])
+  })
+
   it('names each changed field by container and variable, and never prints secret or env values', () => {
     const next = structuredClone(rendered)
     const web = next.containerDefinitions[0]!
