@@ -4,178 +4,34 @@
  * verification) and images pushed by the real Docker engine.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import {
-  CreateRepositoryCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand
-} from '@aws-sdk/client-ecr'
 import {
   CreateServiceCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
-  ECSClient,
+  type ECSClient,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand
 } from '@aws-sdk/client-ecs'
-import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
-import { buildImage, dockerConfigDir, dockerOk, loginWithToken } from '../sim/docker-helpers.js'
-import { runAction, type RunResult, uniqueName } from '../helpers/runner.js'
+import type { SimStack } from '../../packages/sim/src/stack.js'
+import { E2E_NETWORK, type E2eImages, EcsE2e } from '../helpers/ecs-e2e.js'
+import { uniqueName } from '../helpers/runner.js'
 
 jest.setTimeout(120_000)
 
 const SPEED = 20
+const e2e = new EcsE2e('deploy-ecs-e2e', ['good', 'good2', 'crash', 'slow'], SPEED)
+const { taskDefinition, service, currentTaskDefinition, deploy } = e2e
 let stack: SimStack
 let ecs: ECSClient
-let images: { good: string; good2: string; crash: string; slow: string; missing: string }
+let images: E2eImages
 let execRole: string
-const local = `shipline-deploy-ecs-e2e-${process.pid}`
-const network = { awsvpcConfiguration: { subnets: ['subnet-0e2e'], securityGroups: ['sg-0e2e'] } }
-
-async function pushed(
-  repo: string,
-  tag: string,
-  labels: Record<string, string>,
-  config: string
-): Promise<string> {
-  const ref = `${stack.registryHost}/${repo}:${tag}`
-  await buildImage(`${local}-${tag}`, labels)
-  await dockerOk(['tag', `${local}-${tag}`, ref])
-  await dockerOk(['push', '--quiet', ref], { config })
-  return ref
-}
 
 beforeAll(async () => {
-  stack = await startStack({ speed: SPEED })
-  ecs = new ECSClient({ ...stack.clientConfig })
-  const ecr = new ECRClient({ ...stack.clientConfig })
-  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'web' }))
-  const token = await ecr.send(new GetAuthorizationTokenCommand({}))
-  const config = dockerConfigDir()
-  await loginWithToken(
-    stack.registryHost,
-    token.authorizationData?.[0]?.authorizationToken as string,
-    config
-  )
-  images = {
-    good: await pushed('web', 'v1', { version: '1' }, config),
-    good2: await pushed('web', 'v2', { version: '2' }, config),
-    crash: await pushed(
-      'web',
-      'crash',
-      { 'shipline.sim.behaviour': 'crash', 'shipline.sim.exit-code': '3' },
-      config
-    ),
-    slow: await pushed('web', 'slow', { 'shipline.sim.behaviour': 'slow-start' }, config),
-    missing: `${stack.registryHost}/web:never-pushed`
-  }
-  const roles = await stack.admin.post<{ roles: string[] }>('iam/seed', {
-    roles: [{ name: 'web-exec' }]
-  })
-  execRole = roles.roles[0] as string
-  await stack.admin.post('logs/seed', { logGroups: [{ name: '/ecs/web' }] })
-  await stack.admin.post('ecs/seed', { clusters: ['e2e'] })
+  await e2e.start()
+  ;({ stack, ecs, images, execRole } = e2e)
 })
 
-afterAll(async () => {
-  ecs?.destroy()
-  await stack?.stop()
-  for (const tag of ['v1', 'v2', 'crash', 'slow'])
-    await dockerOk(['rmi', '-f', `${local}-${tag}`]).catch(() => '')
-})
-
-function taskDefinition(
-  family: string,
-  image: string,
-  extra: Record<string, unknown> = {}
-): Record<string, unknown> {
-  return {
-    family,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
-    cpu: '256',
-    memory: '512',
-    executionRoleArn: execRole,
-    containerDefinitions: [
-      {
-        name: 'web',
-        image,
-        essential: true,
-        portMappings: [{ containerPort: 8080 }],
-        logConfiguration: {
-          logDriver: 'awslogs',
-          options: {
-            'awslogs-group': '/ecs/web',
-            'awslogs-region': 'us-east-1',
-            'awslogs-stream-prefix': 'web'
-          }
-        }
-      }
-    ],
-    ...extra
-  }
-}
-
-/** A running service on the first revision, as a team has before adopting deploy-ecs. */
-async function service(
-  desiredCount = 2,
-  extra: Record<string, unknown> = {}
-): Promise<{ name: string; v1: string }> {
-  const name = uniqueName('svc')
-  const registered = await ecs.send(
-    new RegisterTaskDefinitionCommand(taskDefinition(name, images.good) as never)
-  )
-  const v1 = registered.taskDefinition?.taskDefinitionArn as string
-  await ecs.send(
-    new CreateServiceCommand({
-      cluster: 'e2e',
-      serviceName: name,
-      taskDefinition: v1,
-      desiredCount,
-      launchType: 'FARGATE',
-      networkConfiguration: network,
-      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
-      ...extra
-    })
-  )
-  for (let i = 0; i < 100; i++) {
-    const s = (await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] })))
-      .services?.[0]
-    if (s?.deployments?.[0]?.rolloutState === 'COMPLETED') break
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return { name, v1 }
-}
-
-async function currentTaskDefinition(name: string): Promise<string | undefined> {
-  return (await ecs.send(new DescribeServicesCommand({ cluster: 'e2e', services: [name] })))
-    .services?.[0]?.taskDefinition
-}
-
-function deploy(
-  name: string,
-  td: Record<string, unknown>,
-  inputs: Record<string, string> = {},
-  options: { roleArn?: string; signal?: { when: RegExp; signal: NodeJS.Signals } } = {}
-): Promise<RunResult> {
-  const workspace = mkdtempSync(join(tmpdir(), 'deploy-ecs-e2e-'))
-  writeFileSync(join(workspace, 'task-definition.json'), JSON.stringify(td, null, 2))
-  return runAction('deploy-ecs', {
-    inputs: {
-      'role-to-assume': options.roleArn ?? stack.roleArn,
-      'task-definition': 'task-definition.json',
-      cluster: 'e2e',
-      service: name,
-      ...inputs
-    },
-    env: stack.env,
-    workspace,
-    signal: options.signal,
-    timeoutMs: 110_000
-  })
-}
+afterAll(() => e2e.stop())
 
 function mutations(sinceId: number): string[] {
   return stack
@@ -456,7 +312,7 @@ describe('deploy-ecs: rolling deployments', () => {
         taskDefinition: v1,
         desiredCount: 1,
         launchType: 'FARGATE',
-        networkConfiguration: network,
+        networkConfiguration: E2E_NETWORK,
         volumeConfigurations: volumeConfigurations as never
       })
     )
