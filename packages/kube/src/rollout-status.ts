@@ -76,11 +76,12 @@ export function deploymentStatus(deployment: unknown): RolloutState {
   return { done: false, message: 'Waiting for deployment spec update to be observed' }
 }
 
-export function statefulSetStatus(statefulSet: unknown): RolloutState {
-  const s = rec(statefulSet)
-  const meta = rec(s['metadata'])
-  const spec = rec(s['spec'])
-  const status = rec(s['status'])
+/** The parts of a StatefulSet or DaemonSet, or the error kubectl gives when its updates are not rolling. */
+function rollingWorkload(
+  object: unknown
+): { meta: Obj; spec: Obj; status: Obj; strategy: Obj } | RolloutState {
+  const o = rec(object)
+  const spec = rec(o['spec'])
   const strategy = rec(spec['updateStrategy'])
   if (strategy['type'] !== undefined && strategy['type'] !== 'RollingUpdate') {
     return {
@@ -89,6 +90,13 @@ export function statefulSetStatus(statefulSet: unknown): RolloutState {
       message: `updateStrategy ${str(strategy['type'])}`
     }
   }
+  return { meta: rec(o['metadata']), spec, status: rec(o['status']), strategy }
+}
+
+export function statefulSetStatus(statefulSet: unknown): RolloutState {
+  const workload = rollingWorkload(statefulSet)
+  if ('done' in workload) return workload
+  const { meta, spec, status, strategy } = workload
   const observed = num(status['observedGeneration'])
   if (observed === 0 || num(meta['generation']) > observed) {
     return { done: false, message: 'Waiting for statefulset spec update to be observed' }
@@ -129,18 +137,9 @@ export function statefulSetStatus(statefulSet: unknown): RolloutState {
 }
 
 export function daemonSetStatus(daemonSet: unknown): RolloutState {
-  const d = rec(daemonSet)
-  const meta = rec(d['metadata'])
-  const spec = rec(d['spec'])
-  const status = rec(d['status'])
-  const strategy = rec(spec['updateStrategy'])
-  if (strategy['type'] !== undefined && strategy['type'] !== 'RollingUpdate') {
-    return {
-      done: true,
-      error: 'rollout status is only available for RollingUpdate strategy type',
-      message: `updateStrategy ${str(strategy['type'])}`
-    }
-  }
+  const workload = rollingWorkload(daemonSet)
+  if ('done' in workload) return workload
+  const { meta, status } = workload
   if (num(meta['generation']) <= num(status['observedGeneration'])) {
     const desired = num(status['desiredNumberScheduled'])
     const updated = num(status['updatedNumberScheduled'])

@@ -88,6 +88,11 @@ describe('kubectl rollout status semantics', () => {
     )
     expect(daemonSetStatus(ds({ updatedNumberScheduled: 2, numberAvailable: 1 })).done).toBe(false)
     expect(daemonSetStatus(ds({ updatedNumberScheduled: 2, numberAvailable: 2 })).done).toBe(true)
+    expect(daemonSetStatus({ ...ds({}), spec: { updateStrategy: { type: 'OnDelete' } } })).toEqual({
+      done: true,
+      error: 'rollout status is only available for RollingUpdate strategy type',
+      message: 'updateStrategy OnDelete'
+    })
   })
 
   it('Job: Complete is done, Failed is an error', () => {
