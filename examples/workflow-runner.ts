@@ -34,6 +34,7 @@ import {
 } from '@actions/workflow-parser'
 import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/template-token'
 import { parse as parseYaml } from 'yaml'
+import { commandLines, parseFileCommands } from '../test/helpers/runner.js'
 
 // ---------------------------------------------------------------------------------------------- expressions
 
@@ -400,40 +401,6 @@ export interface RunWorkflowOptions {
 
 const BASE_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'TZ', 'DOCKER_HOST', 'TMPDIR', 'DOCKER_CONFIG']
 
-function parseFileCommands(text: string): Record<string, string> {
-  const result: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? ''
-    if (line === '') continue
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line)
-    if (heredoc) {
-      const name = heredoc[1] ?? ''
-      const delimiter = heredoc[2] ?? ''
-      const value: string[] = []
-      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '')
-      result[name] = value.join('\n')
-    } else {
-      const eq = line.indexOf('=')
-      if (eq > 0) result[line.slice(0, eq)] = line.slice(eq + 1)
-    }
-  }
-  return result
-}
-
-function commandData(log: string, command: string): string[] {
-  return log
-    .split('\n')
-    .filter((line) => line.startsWith(`::${command}`))
-    .map((line) =>
-      line
-        .slice(line.indexOf('::', 2) + 2)
-        .replace(/%0D/g, '\r')
-        .replace(/%0A/g, '\n')
-        .replace(/%25/g, '%')
-    )
-}
-
 function mask(text: string, secrets: Set<string>): string {
   let out = text
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***')
@@ -693,7 +660,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         env,
         timeoutMs
       )
-      for (const secret of commandData(ran.log, 'add-mask')) state.secrets.add(secret)
+      for (const secret of commandLines(ran.log, 'add-mask')) state.secrets.add(secret)
       const stepResult: StepResult = {
         id: `post-${post.name}`,
         name: `Post ${post.name}`,
@@ -703,7 +670,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         outputs: {},
         summary: readText(files.GITHUB_STEP_SUMMARY),
         log: mask(ran.log, state.secrets),
-        errors: commandData(ran.log, 'error').map((e) => mask(e, state.secrets)),
+        errors: commandLines(ran.log, 'error').map((e) => mask(e, state.secrets)),
         warnings: [],
         exitCode: ran.exitCode
       }
@@ -849,13 +816,13 @@ async function runStep(
   const files = fileCommands(state, step.id)
   Object.assign(env, files)
   const finish = (ran: ProcessResult): void => {
-    for (const secret of commandData(ran.log, 'add-mask')) state.secrets.add(secret)
+    for (const secret of commandLines(ran.log, 'add-mask')) state.secrets.add(secret)
     result.exitCode = ran.exitCode
     result.outcome = ran.exitCode === 0 ? 'success' : 'failure'
     result.outputs = parseFileCommands(readText(files.GITHUB_OUTPUT))
     result.summary = mask(readText(files.GITHUB_STEP_SUMMARY), state.secrets)
     result.log = mask(ran.log, state.secrets)
-    result.errors = commandData(ran.log, 'error').map((e) => mask(e, state.secrets))
+    result.errors = commandLines(ran.log, 'error').map((e) => mask(e, state.secrets))
     Object.assign(state.exportedEnv, parseFileCommands(readText(files.GITHUB_ENV)))
   }
 

@@ -97,7 +97,8 @@ export function activeLines(log: string): string[] {
   return out
 }
 
-function commandLines(log: string, command: string): string[] {
+/** The unescaped data of each `::<command>…::<data>` line the runner would act on. */
+export function commandLines(log: string, command: string): string[] {
   const prefix = `::${command}`
   return activeLines(log)
     .filter((line) => line.startsWith(prefix))
