@@ -3,20 +3,17 @@
  * scanning scenarios, a real registry) and an image pushed by the real Docker engine (FROM scratch + busybox).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { execFile, execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   BatchGetImageCommand,
-  CreateRepositoryCommand,
-  DescribeImagesCommand,
   ECRClient,
-  GetAuthorizationTokenCommand,
   PutImageCommand,
   PutRegistryScanningConfigurationCommand
 } from '@aws-sdk/client-ecr'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
+import { EcrImages } from '../helpers/ecr-images.js'
 import { runAction, type RunResult, uniqueName } from '../helpers/runner.js'
 import { sarifValidator } from '../fixtures/scan-gate/sarif-schema.js'
 
@@ -24,34 +21,8 @@ jest.setTimeout(240_000)
 
 let stack: SimStack
 let ecr: ECRClient
-let dockerConfig: string
+let images: EcrImages
 const LOCAL_IMAGE = `shipline-scan-gate-e2e:${process.pid}`
-
-/** Asynchronous on purpose: the registry proxy runs in this process, so a blocking call would starve it. */
-function docker(args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'docker',
-      args,
-      { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dockerConfig } },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`docker ${args[0]}: ${stderr || error.message}`)) : resolve(stdout)
-    )
-    child.stdin?.end(input ?? '')
-  })
-}
-
-/** Creates a repository, pushes the tiny image to it and returns its digest. */
-async function pushImage(repository: string, tag = 'v1'): Promise<string> {
-  await ecr.send(new CreateRepositoryCommand({ repositoryName: repository }))
-  const ref = `${stack.registryHost}/${repository}:${tag}`
-  await docker(['tag', LOCAL_IMAGE, ref])
-  await docker(['push', '--quiet', ref])
-  const out = await ecr.send(
-    new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] })
-  )
-  return out.imageDetails?.[0]?.imageDigest as string
-}
 
 async function scenario(repository: string, value: unknown): Promise<void> {
   await stack.admin.post('ecr/scan-scenario', { repository, scenario: value })
@@ -132,36 +103,17 @@ async function until(condition: () => boolean, stop: () => boolean): Promise<voi
 }
 
 beforeAll(async () => {
-  try {
-    execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' })
-  } catch {
-    throw new Error('The Docker engine is not running: start dockerd before the e2e tests')
-  }
   // Basic scans take 10 simulated seconds: at speed 20 that is half a real second.
   stack = await startStack({ speed: 20 })
   ecr = new ECRClient({
     ...stack.clientConfig
   })
-  dockerConfig = mkdtempSync(join(tmpdir(), 'scan-gate-e2e-docker-'))
-  const context = mkdtempSync(join(tmpdir(), 'scan-gate-e2e-ctx-'))
-  cpSync('/bin/busybox', join(context, 'busybox'))
-  writeFileSync(
-    join(context, 'Dockerfile'),
-    'FROM scratch\nCOPY busybox /bin/busybox\nUSER 65532\nENTRYPOINT ["/bin/busybox", "true"]\n'
-  )
-  await docker(['build', '--quiet', '-t', LOCAL_IMAGE, context])
-  const auth = await ecr.send(new GetAuthorizationTokenCommand({}))
-  const token = auth.authorizationData?.[0]?.authorizationToken as string
-  const password = Buffer.from(token, 'base64').toString('utf8').split(':')[1] as string
-  await docker(['login', '--username', 'AWS', '--password-stdin', stack.registryHost], password)
+  images = new EcrImages(stack, ecr, LOCAL_IMAGE)
+  await images.prepare()
 })
 
 afterAll(async () => {
-  try {
-    await docker(['rmi', '--force', LOCAL_IMAGE])
-  } catch {
-    // already gone
-  }
+  await images?.dispose()
   ecr?.destroy()
   await stack?.stop()
 })
@@ -173,7 +125,7 @@ describe('scan-gate against the local stack: basic scanning', () => {
 
   beforeAll(async () => {
     await scanning('BASIC')
-    digest = await pushImage(repository)
+    digest = await images.push(repository)
     image = `${stack.registryHost}/${repository}:v1`
     await scenario(repository, { findings: [HIGH, MEDIUM, LOW] })
   })
@@ -268,7 +220,7 @@ describe('scan-gate against the local stack: basic scanning', () => {
 
   it('times out while IN_PROGRESS with the elapsed time and the status', async () => {
     const repo = uniqueName('e2e/scan-slow')
-    await pushImage(repo)
+    await images.push(repo)
     await scenario(repo, { status: 'IN_PROGRESS', description: 'The scan is in progress.' })
     const started = Date.now()
     const result = await gate({ image: `${stack.registryHost}/${repo}:v1`, timeout: '5s' })
@@ -284,7 +236,7 @@ describe('scan-gate against the local stack: basic scanning', () => {
 
   it('UNSUPPORTED_IMAGE fails clearly, or passes with a warning when fail-on-scan-error is false', async () => {
     const repo = uniqueName('e2e/scan-unsupported')
-    await pushImage(repo)
+    await images.push(repo)
     await scenario(repo, 'unsupported')
     const failed = await gate({ image: `${stack.registryHost}/${repo}:v1` })
     expect(failed.exitCode).toBe(1)
@@ -303,7 +255,7 @@ describe('scan-gate against the local stack: basic scanning', () => {
 
   it('an image index is gated through its platform image, and the log explains why', async () => {
     const repo = uniqueName('e2e/scan-index')
-    const child = await pushImage(repo)
+    const child = await images.push(repo)
     await scenario(repo, { findings: [HIGH] })
     const got = await ecr.send(
       new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: child }] })
@@ -381,7 +333,7 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
 
   it('gates ACTIVE findings that span three pages, never calling StartImageScan', async () => {
     const repo = uniqueName('e2e/scan-enhanced')
-    const digest = await pushImage(repo)
+    const digest = await images.push(repo)
     const severities = ['LOW', 'MEDIUM', 'INFORMATIONAL', 'LOW'] as const
     const findings = [
       {
@@ -435,7 +387,7 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
     // Simulated time stands still unless this test moves it.
     stack.clock.speed = 0.001
     try {
-      await pushImage(repo)
+      await images.push(repo)
       await scenario(repo, { findings: [{ ...CRITICAL, atSeconds: 30 }] })
       const before = stack.requestLog().at(-1)?.id ?? 0
       let ended = false
@@ -468,7 +420,7 @@ describe('scan-gate against the local stack: enhanced scanning', () => {
 
   it('passes a clean image reported ACTIVE', async () => {
     const repo = uniqueName('e2e/scan-clean')
-    await pushImage(repo)
+    await images.push(repo)
     await scenario(repo, 'clean')
     const result = await gate({
       image: `${stack.registryHost}/${repo}:v1`,
@@ -489,7 +441,7 @@ describe('scan-gate against the local stack: max-scan-age', () => {
 
   it('a basic scan older than max-scan-age is restarted and its new findings gated; a younger one is trusted', async () => {
     const repo = uniqueName('e2e/scan-aged')
-    await pushImage(repo)
+    await images.push(repo)
     const image = `${stack.registryHost}/${repo}:v1`
     await scenario(repo, { findings: [HIGH] })
     const scans = (sinceId: number) =>

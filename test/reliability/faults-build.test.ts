@@ -5,18 +5,13 @@
  * fix. docs/reliability.md summarises them.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { execFile, execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  CreateRepositoryCommand,
-  DescribeImagesCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand
-} from '@aws-sdk/client-ecr'
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
 import { appWorkspace } from '../helpers/app-workspace.js'
+import { EcrImages } from '../helpers/ecr-images.js'
 import { runAction, type RunOptions, type RunResult, uniqueName } from '../helpers/runner.js'
 
 jest.setTimeout(120_000)
@@ -28,7 +23,7 @@ const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m
 
 let stack: SimStack
 let ecr: ECRClient
-let dockerConfig: string
+let images: EcrImages
 const LOCAL_IMAGE = `shipline-reliability-faults:${process.pid}`
 /** Every ECR operation scan-gate sends (resolving, mode detection, polling, paging, starting a scan). */
 const SCAN_GATE_OPERATIONS = [
@@ -38,31 +33,6 @@ const SCAN_GATE_OPERATIONS = [
   'DescribeImageScanFindings',
   'StartImageScan'
 ]
-
-function docker(args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'docker',
-      args,
-      { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dockerConfig } },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`docker ${args[0]}: ${stderr || error.message}`)) : resolve(stdout)
-    )
-    child.stdin?.end(input ?? '')
-  })
-}
-
-async function pushImage(repository: string): Promise<string> {
-  await ecr.send(new CreateRepositoryCommand({ repositoryName: repository }))
-  const ref = `${stack.registryHost}/${repository}:v1`
-  await docker(['tag', LOCAL_IMAGE, ref])
-  await docker(['push', '--quiet', ref])
-  await docker(['rmi', ref])
-  const out = await ecr.send(
-    new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: 'v1' }] })
-  )
-  return out.imageDetails?.[0]?.imageDigest as string
-}
 
 function since(): number {
   return stack.requestLog().at(-1)?.id ?? 0
@@ -95,25 +65,14 @@ function expectCleanFailure(result: RunResult, action: string): void {
 }
 
 beforeAll(async () => {
-  execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' })
   stack = await startStack({ speed: SPEED })
   ecr = new ECRClient({ ...stack.clientConfig })
-  dockerConfig = mkdtempSync(join(tmpdir(), 'shipline-reliability-docker-'))
-  const context = mkdtempSync(join(tmpdir(), 'shipline-reliability-ctx-'))
-  cpSync('/bin/busybox', join(context, 'busybox'))
-  writeFileSync(
-    join(context, 'Dockerfile'),
-    'FROM scratch\nCOPY busybox /bin/busybox\nUSER 65532\nENTRYPOINT ["/bin/busybox", "true"]\n'
-  )
-  await docker(['build', '--quiet', '-t', LOCAL_IMAGE, context])
-  const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
-    ?.authorizationToken as string
-  const password = Buffer.from(token, 'base64').toString('utf8').slice(4)
-  await docker(['login', '--username', 'AWS', '--password-stdin', stack.registryHost], password)
+  images = new EcrImages(stack, ecr, LOCAL_IMAGE)
+  await images.prepare()
 })
 
 afterAll(async () => {
-  await docker(['rmi', '--force', LOCAL_IMAGE]).catch(() => undefined)
+  await images?.dispose()
   ecr?.destroy()
   await stack?.stop()
 })
@@ -132,7 +91,7 @@ describe('scan-gate under faults on every polled operation', () => {
     inputs: Record<string, string> = {}
   ) {
     const repository = uniqueName('reliability/scan')
-    const digest = await pushImage(repository)
+    const digest = await images.push(repository)
     await stack.admin.post('ecr/scan-scenario', { repository, scenario: { findings: [MEDIUM] } })
     for (const rule of rules(repository)) await stack.admin.post('faults', rule)
     const result = await act('scan-gate', {
@@ -299,7 +258,7 @@ describe('authentication faults', () => {
       count: 2
     })
     const repository = uniqueName('reliability/sts-blip')
-    const digest = await pushImage(repository)
+    const digest = await images.push(repository)
     const ws = mkdtempSync(join(tmpdir(), 'shipline-reliability-ws-'))
     writeFileSync(
       join(ws, 'task.json'),
@@ -334,7 +293,7 @@ describe('authentication faults', () => {
 describe('render-task-def under faults', () => {
   it('a 90 % throttling storm plus connection resets on DescribeImages: the image is still pinned by digest', async () => {
     const repository = uniqueName('reliability/render')
-    const digest = await pushImage(repository)
+    const digest = await images.push(repository)
     const ws = mkdtempSync(join(tmpdir(), 'shipline-reliability-ws-'))
     writeFileSync(
       join(ws, 'task.json'),
@@ -451,12 +410,14 @@ describe('build-tag-push under faults', () => {
     expect(post.exitCode).toBe(0)
     expect(post.log).toMatch(/Removed the private Docker login/)
     expect(existsSync(configDir)).toBe(false)
-    await docker([
-      'rmi',
-      '--force',
-      `${stack.registryHost}/${repository}:${ws.sha}`,
-      `${stack.registryHost}/${cancelled}:${cancelledWs.sha}`
-    ]).catch(() => undefined)
+    await images
+      .docker([
+        'rmi',
+        '--force',
+        `${stack.registryHost}/${repository}:${ws.sha}`,
+        `${stack.registryHost}/${cancelled}:${cancelledWs.sha}`
+      ])
+      .catch(() => undefined)
   })
 
   it('the ECR token expiring between login and push: fails naming the expired login and the fix; the post step still cleans up', async () => {
@@ -481,8 +442,8 @@ describe('build-tag-push under faults', () => {
     const post = await runAction('build-tag-push', { postOf: result, env: stack.env })
     expect(post.exitCode).toBe(0)
     expect(existsSync(configDir)).toBe(false)
-    await docker(['rmi', '--force', `${stack.registryHost}/${repository}:${ws.sha}`]).catch(
-      () => undefined
-    )
+    await images
+      .docker(['rmi', '--force', `${stack.registryHost}/${repository}:${ws.sha}`])
+      .catch(() => undefined)
   })
 })

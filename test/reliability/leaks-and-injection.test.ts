@@ -5,25 +5,20 @@
  * appear in the log, outputs, summary or exported environment. docs/reliability.md summarises it.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { execFile, execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  CreateRepositoryCommand,
-  DescribeImagesCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand
-} from '@aws-sdk/client-ecr'
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr'
 import { startStack, type SimStack } from '../../packages/sim/src/stack.js'
 import { appWorkspace, git } from '../helpers/app-workspace.js'
+import { EcrImages } from '../helpers/ecr-images.js'
 import { runAction, type RunOptions, type RunResult, uniqueName } from '../helpers/runner.js'
 
 jest.setTimeout(120_000)
 
 let stack: SimStack
 let ecr: ECRClient
-let dockerConfig: string
+let images: EcrImages
 const LOCAL_IMAGE = `shipline-reliability-leaks:${process.pid}`
 
 /** Hostile text: workflow commands after newlines and at the start, an expression, a stop-commands attempt. */
@@ -82,31 +77,6 @@ function expectNoInjection(result: RunResult): void {
     expect(head).toMatch(/^[a-z0-9-]+<<ghadelimiter_[0-9a-f-]+$/)
 }
 
-function docker(args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'docker',
-      args,
-      { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: dockerConfig } },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(`docker ${args[0]}: ${stderr || error.message}`)) : resolve(stdout)
-    )
-    child.stdin?.end(input ?? '')
-  })
-}
-
-async function pushImage(repository: string): Promise<string> {
-  await ecr.send(new CreateRepositoryCommand({ repositoryName: repository }))
-  const ref = `${stack.registryHost}/${repository}:v1`
-  await docker(['tag', LOCAL_IMAGE, ref])
-  await docker(['push', '--quiet', ref])
-  await docker(['rmi', ref])
-  const out = await ecr.send(
-    new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: 'v1' }] })
-  )
-  return out.imageDetails?.[0]?.imageDigest as string
-}
-
 function act(name: string, inputs: Record<string, string>, extra: RunOptions = {}) {
   return runAction(name, {
     ...extra,
@@ -148,25 +118,14 @@ async function watchArgv<T>(
 }
 
 beforeAll(async () => {
-  execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' })
   stack = await startStack({ speed: 20 })
   ecr = new ECRClient({ ...stack.clientConfig })
-  dockerConfig = mkdtempSync(join(tmpdir(), 'shipline-reliability-docker-'))
-  const context = mkdtempSync(join(tmpdir(), 'shipline-reliability-ctx-'))
-  cpSync('/bin/busybox', join(context, 'busybox'))
-  writeFileSync(
-    join(context, 'Dockerfile'),
-    'FROM scratch\nCOPY busybox /bin/busybox\nUSER 65532\nENTRYPOINT ["/bin/busybox", "true"]\n'
-  )
-  await docker(['build', '--quiet', '-t', LOCAL_IMAGE, context])
-  const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
-    ?.authorizationToken as string
-  const password = Buffer.from(token, 'base64').toString('utf8').slice(4)
-  await docker(['login', '--username', 'AWS', '--password-stdin', stack.registryHost], password)
+  images = new EcrImages(stack, ecr, LOCAL_IMAGE)
+  await images.prepare()
 })
 
 afterAll(async () => {
-  await docker(['rmi', '--force', LOCAL_IMAGE]).catch(() => undefined)
+  await images?.dispose()
   ecr?.destroy()
   await stack?.stop()
 })
@@ -214,9 +173,9 @@ describe('build-tag-push: argv, build output and commit message', () => {
       )
     ).imageDetails?.[0]
     expect(result.outputs['image-digest']).toBe(detail?.imageDigest)
-    await docker(['rmi', '--force', `${stack.registryHost}/${repository}:${sha}`]).catch(
-      () => undefined
-    )
+    await images
+      .docker(['rmi', '--force', `${stack.registryHost}/${repository}:${sha}`])
+      .catch(() => undefined)
   })
 
   it('a failing docker login prints no credential and names the registry', async () => {
@@ -298,7 +257,7 @@ describe('AWS errors that echo the request', () => {
 describe('hostile data from AWS and from inputs', () => {
   it('scan-gate: ECR scan descriptions and findings carrying workflow commands stay inert; the gate still blocks', async () => {
     const repository = uniqueName('reliability/hostile-scan')
-    await pushImage(repository)
+    await images.push(repository)
     await stack.admin.post('ecr/scan-scenario', {
       repository,
       scenario: {
