@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { chunksContaining, recordChunks } from '../helpers/loaded-chunks.js'
 import { REPO_ROOT, runAction, type RunResult } from '../helpers/runner.js'
 
 const DIGEST = `sha256:${'f'.repeat(64)}`
@@ -25,9 +26,10 @@ const runnerTempFiles = (result: RunResult): string[] => readdirSync(join(result
 
 describe('bundled render-task-def', () => {
   it('renders a file into RUNNER_TEMP with the image pinned by digest, and writes a summary', async () => {
+    const chunks = recordChunks()
     const result = await runAction('render-task-def', {
       inputs: { 'task-definition': 'web.yaml', 'container-name': 'web', image: `${ECR}/shipline/web:abc1234`, 'image-digest': DIGEST },
-      env: NO_AWS,
+      env: { ...NO_AWS, ...chunks.env },
       workspace: workspace()
     })
     expect(result.errors).toEqual([])
@@ -39,6 +41,12 @@ describe('bundled render-task-def', () => {
     expect(result.summary).toContain('<td>web</td>')
     expect(result.summary).toContain(`${ECR}/shipline/web@${DIGEST}`)
     expect(result.log).not.toMatch(/ECONNREFUSED|AWS identity/)
+    // This path calls no AWS API, so it loads no AWS SDK client (each one carries the SigV4 auth scheme id).
+    expect(chunks.loaded()).toContain('index.js')
+    expect(chunks.loaded().filter((chunk) => chunk !== 'index.js').length).toBeGreaterThan(0)
+    const sdkClients = chunksContaining('aws.auth#sigv4')
+    expect(sdkClients.length).toBeGreaterThan(0)
+    expect(chunks.loaded().filter((chunk) => sdkClients.includes(chunk))).toEqual([])
   })
 
   it('chains two steps like aws-actions: the second reads the first one’s output', async () => {

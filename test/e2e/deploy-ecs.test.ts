@@ -14,9 +14,14 @@ import {
 } from '@aws-sdk/client-ecs'
 import type { SimStack } from '../../packages/sim/src/stack.js'
 import { E2E_NETWORK, type E2eImages, EcsE2e } from '../helpers/ecs-e2e.js'
+import { chunksContaining, recordChunks } from '../helpers/loaded-chunks.js'
 import { uniqueName } from '../helpers/runner.js'
 
 jest.setTimeout(120_000)
+
+/** The services' JSON protocol target prefixes, which only their SDK clients contain. */
+const ECS_PROTOCOL_NAME = 'AmazonEC2ContainerServiceV20141113'
+const CODEDEPLOY_PROTOCOL_NAME = 'CodeDeploy_20141006'
 
 const SPEED = 20
 const e2e = new EcsE2e('deploy-ecs-e2e', ['good', 'good2', 'crash', 'slow'], SPEED)
@@ -45,7 +50,8 @@ const lastId = (): number => stack.requestLog().at(-1)?.id ?? 0
 describe('deploy-ecs: rolling deployments', () => {
   it('deploys a new image, tracks our deployment to SUCCESSFUL, and shows the deployments table and events', async () => {
     const { name } = await service()
-    const result = await deploy(name, taskDefinition(name, images.good2))
+    const chunks = recordChunks()
+    const result = await deploy(name, taskDefinition(name, images.good2), {}, { env: chunks.env })
     expect(result.errors).toEqual([])
     expect(result.exitCode).toBe(0)
     expect(result.outputs).toMatchObject({ status: 'SUCCESSFUL', changed: 'true' })
@@ -59,6 +65,13 @@ describe('deploy-ecs: rolling deployments', () => {
     expect(result.summary).toContain('Timeline')
     expect(result.summary).toContain('Verify')
     expect(await currentTaskDefinition(name)).toBe(result.outputs['task-definition-arn'])
+    // A rolling deploy loads the ECS client and never the CodeDeploy one (that is for CODE_DEPLOY services only).
+    const ecsChunks = chunksContaining(ECS_PROTOCOL_NAME)
+    const codeDeployChunks = chunksContaining(CODEDEPLOY_PROTOCOL_NAME)
+    expect(ecsChunks).not.toEqual([])
+    expect(codeDeployChunks).not.toEqual([])
+    expect(chunks.loaded()).toEqual(expect.arrayContaining(ecsChunks))
+    expect(chunks.loaded().filter((chunk) => codeDeployChunks.includes(chunk))).toEqual([])
   })
 
   it('registers one revision for the same file deployed twice; the second run reports changed=false', async () => {

@@ -43,6 +43,8 @@ export type E2eImages = Record<PushedImage | 'missing', string>
 export interface DeployOptions {
   roleArn?: string
   signal?: { when: RegExp; signal: NodeJS.Signals }
+  /** Added to the stack's environment. */
+  env?: Record<string, string>
 }
 
 export class EcsE2e {
@@ -187,7 +189,7 @@ export class EcsE2e {
         service: name,
         ...inputs
       },
-      env: this.stack.env,
+      env: { ...this.stack.env, ...options.env },
       workspace,
       signal: options.signal,
       timeoutMs: 110_000
