@@ -22,10 +22,14 @@ export function defaultDeps(): DeployEcsDeps {
   return { getInputs, session: (inputs) => createAwsClients(inputs.auth) }
 }
 
-/** Calls `create` once, on first use. */
-function memo<T>(create: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined
-  return () => (value ??= create())
+/** A client's `send` that creates the client (and loads its SDK package) on its first call. */
+function lazyClient<C extends { send(...args: never[]): Promise<unknown> }>(
+  create: () => Promise<C>
+): Pick<C, 'send'> {
+  let client: Promise<C> | undefined
+  const send = async (...args: Parameters<C['send']>): Promise<unknown> =>
+    (await (client ??= create())).send(...args)
+  return { send }
 }
 
 function cancellation(): { signal: AbortSignal; dispose(): void } {
@@ -77,36 +81,32 @@ export async function run(deps: DeployEcsDeps = defaultDeps()): Promise<void> {
     const ecs = patientClient(session.client(ECSClient), { budgetMs: 60_000 })
     // The clients verification and CodeDeploy use load their SDK packages on their first call: most runs need
     // only some of them.
-    const iam = memo(async () => {
-      const { IAMClient } = await import('@aws-sdk/client-iam')
-      return new IAMClient({ ...session.config, region: 'us-east-1' })
-    })
-    const secrets = memo(async () =>
-      session.client((await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient)
-    )
-    const ssm = memo(async () => session.client((await import('@aws-sdk/client-ssm')).SSMClient))
-    const logs = memo(async () =>
-      session.client((await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient)
-    )
-    const elbv2 = memo(async () =>
-      session.client(
-        (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client
-      )
-    )
-    // Only a CODE_DEPLOY service sends anything to CodeDeploy: every other deploy never loads its SDK.
-    const codedeploy = memo(async () =>
-      session.client((await import('@aws-sdk/client-codedeploy')).CodeDeployClient)
-    )
     const deployDeps: DeployDeps = {
       clients: {
         ecs,
         ecr: ecrFor,
-        iam: { send: async (command) => (await iam()).send(command) },
-        secrets: { send: async (command) => (await secrets()).send(command) },
-        ssm: { send: async (command) => (await ssm()).send(command) },
-        logs: { send: async (command) => (await logs()).send(command) },
-        elbv2: { send: async (command) => (await elbv2()).send(command) },
-        codedeploy: { send: async (command) => (await codedeploy()).send(command) }
+        iam: lazyClient(async () => {
+          const { IAMClient } = await import('@aws-sdk/client-iam')
+          return new IAMClient({ ...session.config, region: 'us-east-1' })
+        }),
+        secrets: lazyClient(async () =>
+          session.client((await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient)
+        ),
+        ssm: lazyClient(async () =>
+          session.client((await import('@aws-sdk/client-ssm')).SSMClient)
+        ),
+        logs: lazyClient(async () =>
+          session.client((await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient)
+        ),
+        elbv2: lazyClient(async () =>
+          session.client(
+            (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client
+          )
+        ),
+        // Only a CODE_DEPLOY service sends anything to CodeDeploy: every other deploy never loads its SDK.
+        codedeploy: lazyClient(async () =>
+          session.client((await import('@aws-sdk/client-codedeploy')).CodeDeployClient)
+        )
       },
       accountId: session.identity.accountId,
       region: session.region,
