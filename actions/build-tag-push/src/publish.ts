@@ -12,6 +12,7 @@ import {
   getImageManifest,
   type ImageManifest,
   isImageIndex,
+  manifestOf,
   platformManifests,
   putImageTags,
   type RepoRef,
@@ -86,10 +87,7 @@ export async function tagExisting(
   known?: ImageManifest
 ): Promise<ImageResult> {
   const digest = detail.imageDigest as string
-  const manifest =
-    known?.digest === digest
-      ? known
-      : await getImageManifest(ctx.ecr, ref(ctx.repo), { imageDigest: digest })
+  const manifest = await manifestOf(ctx.ecr, ref(ctx.repo), digest, known)
   const missing = tags.filter((t) => !(detail.imageTags ?? []).includes(t))
   const result = await withCommitTagAdvice(commit, () =>
     putImageTags(ctx.ecr, ref(ctx.repo), manifest, writeOrder(missing, commit?.full))

@@ -272,6 +272,16 @@ export type Fetcher = (
   url: string
 ) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>
 
+/** The manifest of `digest`: `known` when it is that manifest already, else read from ECR (BatchGetImage). */
+export async function manifestOf(
+  ecr: ECRClient,
+  repo: RepoRef,
+  digest: string,
+  known?: ImageManifest
+): Promise<ImageManifest> {
+  return known?.digest === digest ? known : getImageManifest(ecr, repo, { imageDigest: digest })
+}
+
 /**
  * Reads each platform image's config from ECR (BatchGetImage for the manifests, GetDownloadUrlForLayer for the
  * config blob): used when the image was pushed by buildx and is not in the local engine.
@@ -284,17 +294,13 @@ export async function getImageConfigs(
   /** The manifest of `digest` when the caller has it already (saves a BatchGetImage). */
   known?: ImageManifest
 ): Promise<ImageConfig[]> {
-  const top =
-    known?.digest === digest ? known : await getImageManifest(ecr, repo, { imageDigest: digest })
+  const top = await manifestOf(ecr, repo, digest, known)
   const images: PlatformManifest[] = isImageIndex(top.mediaType)
     ? platformManifests(top.manifest)
     : [{ platform: '', digest, mediaType: top.mediaType }]
   const configs: ImageConfig[] = []
   for (const image of images) {
-    const manifest =
-      image.digest === digest
-        ? top
-        : await getImageManifest(ecr, repo, { imageDigest: image.digest })
+    const manifest = await manifestOf(ecr, repo, image.digest, top)
     const configDigest = (JSON.parse(manifest.manifest) as { config?: { digest?: string } }).config
       ?.digest
     if (!configDigest) {
