@@ -58,7 +58,7 @@ export function registryApi(ref: Pick<ImageReference, 'registry' | 'repository'>
 
 /** Parses `Bearer realm="…",service="…",scope="…"` (also Basic) into its scheme and parameters. */
 export function parseChallenge(
-  header: string | null | undefined
+  header: string | undefined
 ): { scheme: string; params: Record<string, string> } | undefined {
   if (!header) return undefined
   const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(header)
