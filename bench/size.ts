@@ -51,13 +51,15 @@ export async function bench(options: BenchOptions): Promise<BenchRow[]> {
         'that need them'
     })
   }
-  const js = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) =>
-    f.endsWith('.js')
+  const files = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    statSync(join(dist, f)).isFile()
   )
+  const js = files.filter((f) => f.endsWith('.js'))
   const total = fileBytes(dist, js)
-  const other = readdirSync(dist, { recursive: true, encoding: 'utf8' })
-    .filter((f) => !f.endsWith('.js') && statSync(join(dist, f)).isFile())
-    .reduce((sum, f) => sum + statSync(join(dist, f)).size, 0)
+  const other = fileBytes(
+    dist,
+    files.filter((f) => !f.endsWith('.js'))
+  )
   rows.push({
     target: '2 bundle size',
     measure: `all of dist/: ${js.length} .js files (other files: ${(other / MB).toFixed(2)} MB)`,

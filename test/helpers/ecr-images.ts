@@ -3,7 +3,7 @@
  * stack's ECR through a private DOCKER_CONFIG, and pushed into any repository: the set-up the scan-gate and
  * reliability suites share.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +14,7 @@ import {
   GetAuthorizationTokenCommand
 } from '@aws-sdk/client-ecr'
 import type { SimStack } from '../../packages/sim/src/stack.js'
+import { dockerOk, loginWithToken } from '../sim/docker-helpers.js'
 
 export class EcrImages {
   readonly dockerConfig = mkdtempSync(join(tmpdir(), 'shipline-ecr-images-docker-'))
@@ -47,30 +48,12 @@ export class EcrImages {
     }
     const token = (await this.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
       ?.authorizationToken as string
-    const password = Buffer.from(token, 'base64').toString('utf8').split(':')[1] as string
-    await this.docker(
-      ['login', '--username', 'AWS', '--password-stdin', this.stack.registryHost],
-      password
-    )
+    await loginWithToken(this.stack.registryHost, token, this.dockerConfig)
   }
 
-  /**
-   * Runs docker with the private config, asynchronously on purpose: the registry proxy runs in this process, so a
-   * blocking call would starve it.
-   */
+  /** Runs docker with the private config (asynchronously: the registry proxy runs in this process). */
   docker(args: string[], input?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        'docker',
-        args,
-        { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: this.dockerConfig } },
-        (error, stdout, stderr) =>
-          error
-            ? reject(new Error(`docker ${args[0]}: ${stderr || error.message}`))
-            : resolve(stdout)
-      )
-      child.stdin?.end(input ?? '')
-    })
+    return dockerOk(args, { input, config: this.dockerConfig })
   }
 
   /** Creates `repository`, pushes the image to it as `tag` and returns the digest ECR reports. */

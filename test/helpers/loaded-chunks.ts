@@ -1,6 +1,6 @@
 /**
  * Which dist/_shared chunks a bundled action run loaded: run it with `env` (NODE_OPTIONS imports
- * record-imports.mjs), then read `loaded()`. `containing(marker)` names the chunks whose code includes a string, such
+ * record-imports.mjs), then read `loaded()`. `chunksContaining(marker)` names the chunks whose code includes a string, such
  * as an AWS service's protocol name, so that a test can say "this run never loaded the CodeDeploy client".
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
